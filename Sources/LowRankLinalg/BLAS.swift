@@ -1,0 +1,150 @@
+import CLapack
+
+/// Thin wrappers over the double-precision CBLAS routines of OpenBLAS, column-major only.
+///
+/// One function per routine. Shapes are checked before each call: a mismatch is a programming error
+/// and stops with the sizes in the message. Routines that write a result take it `inout` so that hot
+/// loops can reuse the storage; the convenience forms return a new value.
+public enum BLAS {
+    /// C ← α·op(A)·op(B) + β·C (`dgemm`). C must already be op(A).rows × op(B).columns.
+    /// Cost 2·m·n·k flops.
+    public static func gemm(_ a: Matrix, _ b: Matrix, transA: Transpose = .none, transB: Transpose = .none,
+                            alpha: Double = 1, beta: Double = 0, into c: inout Matrix) {
+        let (m, k) = transA == .none ? (a.rows, a.columns) : (a.columns, a.rows)
+        let (kb, n) = transB == .none ? (b.rows, b.columns) : (b.columns, b.rows)
+        precondition(k == kb, "BLAS.gemm: inner dimensions differ, op(A) is \(m)×\(k), op(B) is \(kb)×\(n)")
+        precondition(c.rows == m && c.columns == n,
+                     "BLAS.gemm: C is \(c.rows)×\(c.columns), expected \(m)×\(n)")
+        guard m > 0 && n > 0 else { return }
+        let lda = leading(a), ldb = leading(b), ldc = leading(c)
+        a.elements.withUnsafeBufferPointer { pa in
+            b.elements.withUnsafeBufferPointer { pb in
+                c.withElements { ce in
+                    ce.withUnsafeMutableBufferPointer { pc in
+                        cblas_dgemm(CblasColMajor, cblasTranspose(transA), cblasTranspose(transB),
+                                    blasInt(m), blasInt(n), blasInt(k), alpha,
+                                    pa.baseAddress, lda, pb.baseAddress, ldb,
+                                    beta, pc.baseAddress, ldc)
+                    }
+                }
+            }
+        }
+    }
+
+    /// α·op(A)·op(B) as a new matrix (`dgemm`). Cost 2·m·n·k flops.
+    public static func gemm(_ a: Matrix, _ b: Matrix, transA: Transpose = .none, transB: Transpose = .none,
+                            alpha: Double = 1) -> Matrix {
+        var c = Matrix(rows: transA == .none ? a.rows : a.columns, columns: transB == .none ? b.columns : b.rows)
+        gemm(a, b, transA: transA, transB: transB, alpha: alpha, beta: 0, into: &c)
+        return c
+    }
+
+    /// y ← α·op(A)·x + β·y (`dgemv`). Cost 2·m·n flops.
+    public static func gemv(_ a: Matrix, _ x: [Double], trans: Transpose = .none,
+                            alpha: Double = 1, beta: Double = 0, into y: inout [Double]) {
+        let (m, n) = trans == .none ? (a.rows, a.columns) : (a.columns, a.rows)
+        precondition(x.count == n, "BLAS.gemv: x has \(x.count) entries, op(A) is \(m)×\(n)")
+        precondition(y.count == m, "BLAS.gemv: y has \(y.count) entries, op(A) is \(m)×\(n)")
+        guard m > 0 else { return }
+        guard n > 0 else { scal(beta, &y); return }
+        let lda = leading(a)
+        a.elements.withUnsafeBufferPointer { pa in
+            x.withUnsafeBufferPointer { px in
+                y.withUnsafeMutableBufferPointer { py in
+                    cblas_dgemv(CblasColMajor, cblasTranspose(trans), blasInt(a.rows), blasInt(a.columns),
+                                alpha, pa.baseAddress, lda, px.baseAddress, 1, beta, py.baseAddress, 1)
+                }
+            }
+        }
+    }
+
+    /// α·op(A)·x as a new vector (`dgemv`). Cost 2·m·n flops.
+    public static func gemv(_ a: Matrix, _ x: [Double], trans: Transpose = .none, alpha: Double = 1) -> [Double] {
+        var y = [Double](repeating: 0, count: trans == .none ? a.rows : a.columns)
+        gemv(a, x, trans: trans, alpha: alpha, beta: 0, into: &y)
+        return y
+    }
+
+    /// C ← α·op(A)·op(A)ᵀ + β·C on one triangle of C (`dsyrk`); `.none` gives A·Aᵀ, `.transpose`
+    /// gives Aᵀ·A. The other triangle is left untouched (see `Matrix.fillSymmetric(from:)`).
+    /// Cost n²·k flops.
+    public static func syrk(_ a: Matrix, trans: Transpose = .none, alpha: Double = 1, beta: Double = 0,
+                            triangle: Triangle = .lower, into c: inout Matrix) {
+        let (n, k) = trans == .none ? (a.rows, a.columns) : (a.columns, a.rows)
+        precondition(c.rows == n && c.columns == n, "BLAS.syrk: C is \(c.rows)×\(c.columns), expected \(n)×\(n)")
+        guard n > 0 else { return }
+        let lda = leading(a), ldc = leading(c)
+        a.elements.withUnsafeBufferPointer { pa in
+            c.withElements { ce in
+                ce.withUnsafeMutableBufferPointer { pc in
+                    cblas_dsyrk(CblasColMajor, cblasTriangle(triangle), cblasTranspose(trans),
+                                blasInt(n), blasInt(k), alpha, pa.baseAddress, lda,
+                                beta, pc.baseAddress, ldc)
+                }
+            }
+        }
+    }
+
+    /// The full symmetric Gram matrix α·op(A)·op(A)ᵀ (`dsyrk` plus a triangle copy). Cost n²·k flops.
+    public static func syrk(_ a: Matrix, trans: Transpose = .none, alpha: Double = 1) -> Matrix {
+        let n = trans == .none ? a.rows : a.columns
+        var c = Matrix(rows: n, columns: n)
+        syrk(a, trans: trans, alpha: alpha, beta: 0, triangle: .lower, into: &c)
+        c.fillSymmetric(from: .lower)
+        return c
+    }
+
+    /// xᵀy (`ddot`). Cost 2n flops.
+    public static func dot(_ x: [Double], _ y: [Double]) -> Double {
+        precondition(x.count == y.count, "BLAS.dot: lengths \(x.count) and \(y.count) differ")
+        return x.withUnsafeBufferPointer { px in
+            y.withUnsafeBufferPointer { py in
+                cblas_ddot(blasInt(x.count), px.baseAddress, 1, py.baseAddress, 1)
+            }
+        }
+    }
+
+    /// y ← α·x + y (`daxpy`). Cost 2n flops.
+    public static func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
+        precondition(x.count == y.count, "BLAS.axpy: lengths \(x.count) and \(y.count) differ")
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                cblas_daxpy(blasInt(x.count), alpha, px.baseAddress, 1, py.baseAddress, 1)
+            }
+        }
+    }
+
+    /// x ← α·x (`dscal`). Cost n flops.
+    public static func scal(_ alpha: Double, _ x: inout [Double]) {
+        x.withUnsafeMutableBufferPointer { px in
+            cblas_dscal(blasInt(px.count), alpha, px.baseAddress, 1)
+        }
+    }
+
+    /// The number of threads OpenBLAS uses (`openblas_get_num_threads`); set by the environment
+    /// variable `OPENBLAS_NUM_THREADS` or by `setThreadCount(_:)`.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets the number of OpenBLAS threads for all later calls (`openblas_set_num_threads`).
+    public static func setThreadCount(_ count: Int) {
+        precondition(count >= 1, "BLAS.setThreadCount: \(count) < 1")
+        openblas_set_num_threads(Int32(count))
+    }
+}
+
+/// A dimension as BLAS's 32-bit integer; sizes beyond Int32 are a programming error.
+func blasInt(_ n: Int) -> Int32 {
+    precondition(n <= Int(Int32.max), "dimension \(n) exceeds the 32-bit BLAS/LAPACK integer range")
+    return Int32(n)
+}
+
+/// The leading dimension of a column-major matrix (at least 1, as BLAS and LAPACK require).
+func leading(_ m: Matrix) -> Int32 { blasInt(Swift.max(1, m.rows)) }
+
+private func cblasTranspose(_ t: Transpose) -> CBLAS_TRANSPOSE {
+    t == .none ? CblasNoTrans : CblasTrans
+}
+
+private func cblasTriangle(_ t: Triangle) -> CBLAS_UPLO {
+    t == .lower ? CblasLower : CblasUpper
+}
