@@ -23,6 +23,7 @@ let package = Package(
             path: "Benchmarks/bench"
         ),
         .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "VariationalInference"]),
+        .testTarget(name: "VariationalInferenceTests", dependencies: ["LowRankLinalg", "VariationalInference"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,15 @@
+/// Errors in how an algorithm or a fit was set up or in what a model returned.
+public enum VariationalInferenceError: Error, Equatable, Sendable {
+    /// A setting is outside its valid range (rank ≥ D, batch < 1, λ ≤ 0, η ∉ [1, 2), …); the
+    /// message names it and its value.
+    case invalidArgument(String)
+    /// An array or matrix has the wrong size: `what` names it.
+    case dimensionMismatch(what: String, expected: Int, actual: Int)
+    /// A value that must be finite is not: `what` names it.
+    case nonFinite(what: String)
+}
+
+/// Throws `.invalidArgument(message)` unless `condition` holds.
+func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(VariationalInferenceError) {
+    if !condition { throw .invalidArgument(message()) }
+}
