@@ -23,7 +23,11 @@ let package = Package(
             path: "Benchmarks/bench"
         ),
         .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "VariationalInference"]),
-        .testTarget(name: "VariationalInferenceTests", dependencies: ["LowRankLinalg", "VariationalInference"]),
+        .testTarget(
+            name: "VariationalInferenceTests",
+            dependencies: ["LowRankLinalg", "VariationalInference"],
+            resources: [.copy("Resources")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
