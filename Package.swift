@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "LowRankLinalg", targets: ["LowRankLinalg"]),
         .library(name: "VariationalInference", targets: ["VariationalInference"]),
+        .library(name: "Targets", targets: ["Targets"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     targets: [
@@ -17,15 +18,16 @@ let package = Package(
         ),
         .target(name: "LowRankLinalg", dependencies: ["CLapack"]),
         .target(name: "VariationalInference", dependencies: ["LowRankLinalg"]),
+        .target(name: "Targets", dependencies: ["LowRankLinalg", "VariationalInference"]),
         .executableTarget(
             name: "bench",
-            dependencies: ["LowRankLinalg", "VariationalInference"],
+            dependencies: ["LowRankLinalg", "VariationalInference", "Targets"],
             path: "Benchmarks/bench"
         ),
         .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "VariationalInference"]),
         .testTarget(
             name: "VariationalInferenceTests",
-            dependencies: ["LowRankLinalg", "VariationalInference"],
+            dependencies: ["LowRankLinalg", "VariationalInference", "Targets"],
             resources: [.copy("Resources")]
         ),
     ],
