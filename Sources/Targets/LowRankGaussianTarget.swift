@@ -1,3 +1,4 @@
+import Foundation
 import LowRankLinalg
 import VariationalInference
 
@@ -34,18 +35,42 @@ public struct LowRankGaussianTarget: LogDensityModel, Sendable {
         return LowRankGaussianTarget(mean: mean, covariance: try LowRankPlusDiagonal(psi: diagonal, lambda: factor))
     }
 
+    /// An ill-conditioned E1-style target whose covariance spectrum spans at least `conditionDecades`
+    /// orders of magnitude (default 6). With c = `conditionDecades` and the log-spaced scales
+    /// sₖ(n) = 10^{−c/2 + c·k/(n − 1)} (k = 0…n−1; 10^{−c/2} when n = 1):
+    /// m ~ U(0,1)^D; Λ_ij = G_ij·√(sⱼ(r)/D) with G ~ N(0,1)^{D×r}, so the columns of Λ have squared
+    /// norms ≈ sⱼ(r), from 10^{−c/2} to 10^{c/2}; d_i = sᵢ(D), from 10^{−c/2} to 10^{c/2}; Σ* = diag(d) + ΛΛᵀ.
+    /// Hence λ_min(Σ*) ≥ 10^{−c/2} and λ_max(Σ*) ≥ 10^{c/2}. Draw order from `generator`: the D uniforms
+    /// of m, then G column by column. Cost O(Dr²).
+    /// - Throws: `VariationalInferenceError.invalidArgument` for D < 1, r < 0, or c not finite and ≥ 0.
+    public static func illConditioned(dimension: Int, rank: Int, conditionDecades: Double = 6,
+                                      using generator: inout Xoshiro256StarStar) throws -> LowRankGaussianTarget {
+        guard dimension >= 1, rank >= 0, conditionDecades >= 0, conditionDecades.isFinite else {
+            throw VariationalInferenceError.invalidArgument("ill-conditioned target needs D ≥ 1, r ≥ 0 and finite c ≥ 0, got D = \(dimension), r = \(rank), c = \(conditionDecades)")
+        }
+        func logSpaced(_ n: Int) -> [Double] {
+            (0..<n).map { k in
+                pow(10, conditionDecades * ((n > 1 ? Double(k) / Double(n - 1) : 0) - 0.5))
+            }
+        }
+        let mean = generator.uniforms(dimension)
+        var factor = generator.standardNormalMatrix(rows: dimension, columns: rank)
+        TallSkinny.scaleColumns(&factor, by: logSpaced(rank).map { ($0 / Double(dimension)).squareRoot() })
+        return LowRankGaussianTarget(mean: mean, covariance: try LowRankPlusDiagonal(psi: logSpaced(dimension), lambda: factor))
+    }
+
     /// The dimension D.
     public var dimension: Int { mean.count }
 
     /// log N(x; m, Σ*). Cost O(Dr).
     public func logDensity(at x: [Double]) throws -> Double {
-        try checkLength(x)
+        try checkPoint(x, dimension: dimension)
         return normalization - 0.5 * covariance.inverseQuadraticForm(Vector.subtract(x, mean))
     }
 
     /// log N(x; m, Σ*) and its score −Σ*⁻¹(x − m). Cost O(Dr).
     public func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double {
-        try checkLength(x)
+        try checkPoint(x, dimension: dimension)
         let r = Vector.subtract(x, mean)
         let solved = covariance.solve(r)
         gradient = solved.map { -$0 }
@@ -60,11 +85,5 @@ public struct LowRankGaussianTarget: LogDensityModel, Sendable {
         var centred = points
         TallSkinny.centerColumns(&centred, around: mean, scale: -1)
         covariance.solve(centred, into: &scores)
-    }
-
-    private func checkLength(_ x: [Double]) throws {
-        guard x.count == dimension else {
-            throw VariationalInferenceError.dimensionMismatch(what: "point", expected: dimension, actual: x.count)
-        }
     }
 }

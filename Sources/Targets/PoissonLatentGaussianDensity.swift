@@ -41,18 +41,18 @@ struct PoissonLatentGaussianDensity: Sendable {
 
     /// log p(z). Cost O(D²).
     func logDensity(at z: [Double]) throws -> Double {
-        try checkPoint(z)
+        try checkPointAndRates(z)
         let whitened = prior.solveLower(Matrix(rows: z.count, columns: 1, elements: z)).elements
-        return try finished(normalization - 0.5 * BLAS.dot(whitened, whitened) + likelihood(z))
+        return try finiteValue(normalization - 0.5 * BLAS.dot(whitened, whitened) + likelihood(z), "latent-Gaussian Poisson log-density")
     }
 
     /// log p(z) and the score −K⁻¹z + y − e^{z + m}, written into `gradient`. Cost O(D²).
     func logDensityAndGradient(at z: [Double], gradient: inout [Double]) throws -> Double {
-        try checkPoint(z)
+        try checkPointAndRates(z)
         let solved = prior.solve(z)
         gradient = solved
         for i in 0..<z.count { gradient[i] = counts[i] - exp(z[i] + offset) - solved[i] }
-        return try finished(normalization - 0.5 * BLAS.dot(z, solved) + likelihood(z))
+        return try finiteValue(normalization - 0.5 * BLAS.dot(z, solved) + likelihood(z), "latent-Gaussian Poisson log-density")
     }
 
     /// The B scores of the columns of `points` (D×B) in one Cholesky block solve. Cost O(D²B).
@@ -81,10 +81,8 @@ struct PoissonLatentGaussianDensity: Sendable {
         return sum
     }
 
-    private func checkPoint(_ z: [Double]) throws {
-        guard z.count == dimension else {
-            throw VariationalInferenceError.dimensionMismatch(what: "point", expected: dimension, actual: z.count)
-        }
+    private func checkPointAndRates(_ z: [Double]) throws {
+        try checkPoint(z, dimension: dimension)
         try checkRates(z)
     }
 
@@ -93,10 +91,5 @@ struct PoissonLatentGaussianDensity: Sendable {
         if let i = z.firstIndex(where: { !($0 + offset <= 700) }) {
             throw ModelError("Poisson rate exp(z + m) overflows at index \(i % dimension) (z = \(z[i]), m = \(offset))")
         }
-    }
-
-    private func finished(_ value: Double) throws -> Double {
-        guard value.isFinite else { throw ModelError("log-density is not finite") }
-        return value
     }
 }
