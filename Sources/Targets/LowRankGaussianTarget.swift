@@ -36,27 +36,30 @@ public struct LowRankGaussianTarget: LogDensityModel, Sendable {
     }
 
     /// An ill-conditioned E1-style target whose covariance spectrum spans at least `conditionDecades`
-    /// orders of magnitude (default 6). With c = `conditionDecades` and the log-spaced scales
-    /// sₖ(n) = 10^{−c/2 + c·k/(n − 1)} (k = 0…n−1; 10^{−c/2} when n = 1):
-    /// m ~ U(0,1)^D; Λ_ij = G_ij·√(sⱼ(r)/D) with G ~ N(0,1)^{D×r}, so the columns of Λ have squared
-    /// norms ≈ sⱼ(r), from 10^{−c/2} to 10^{c/2}; d_i = sᵢ(D), from 10^{−c/2} to 10^{c/2}; Σ* = diag(d) + ΛΛᵀ.
-    /// Hence λ_min(Σ*) ≥ 10^{−c/2} and λ_max(Σ*) ≥ 10^{c/2}. Draw order from `generator`: the D uniforms
-    /// of m, then G column by column. Cost O(Dr²).
-    /// - Throws: `VariationalInferenceError.invalidArgument` for D < 1, r < 0, or c not finite and ≥ 0.
+    /// orders of magnitude (default 6). With c = `conditionDecades`:
+    /// m ~ U(0,1)^D; Λ_ij = G_ij·√(sⱼ/D) with G ~ N(0,1)^{D×r} and sⱼ = 10^{c(j/(r − 1) − ½)}
+    /// (j = 0…r−1; 10^{−c/2} when r = 1), so the columns of Λ have squared norms ≈ sⱼ, log-spaced from
+    /// 10^{−c/2} to 10^{c/2}; dᵢ = 10^{c(tᵢ − ½)} with tᵢ = max(0, i − r)/(D − 1 − r) (i = 0…D−1): the
+    /// first r + 1 entries equal 10^{−c/2}, the rest are log-spaced up to 10^{c/2}; Σ* = diag(d) + ΛΛᵀ.
+    /// Then λ_min(Σ*) = 10^{−c/2} exactly (Σ* ⪰ diag(d), and some unit vector in the span of the first
+    /// r + 1 coordinates is orthogonal to Λ's columns) and λ_max(Σ*) ≥ d_{D−1} = 10^{c/2}, so the
+    /// condition number is at least 10^c. Draw order from `generator`: the D uniforms of m, then G
+    /// column by column. Cost O(Dr²).
+    /// - Throws: `VariationalInferenceError.invalidArgument` for r < 0, D < r + 2, or c not finite and ≥ 0.
     public static func illConditioned(dimension: Int, rank: Int, conditionDecades: Double = 6,
                                       using generator: inout Xoshiro256StarStar) throws -> LowRankGaussianTarget {
-        guard dimension >= 1, rank >= 0, conditionDecades >= 0, conditionDecades.isFinite else {
-            throw VariationalInferenceError.invalidArgument("ill-conditioned target needs D ≥ 1, r ≥ 0 and finite c ≥ 0, got D = \(dimension), r = \(rank), c = \(conditionDecades)")
+        guard rank >= 0, dimension >= rank + 2, conditionDecades >= 0, conditionDecades.isFinite else {
+            throw VariationalInferenceError.invalidArgument("ill-conditioned target needs r ≥ 0, D ≥ r + 2 and finite c ≥ 0, got D = \(dimension), r = \(rank), c = \(conditionDecades)")
         }
-        func logSpaced(_ n: Int) -> [Double] {
-            (0..<n).map { k in
-                pow(10, conditionDecades * ((n > 1 ? Double(k) / Double(n - 1) : 0) - 0.5))
-            }
-        }
+        let decade = { (t: Double) in pow(10, conditionDecades * (t - 0.5)) }
         let mean = generator.uniforms(dimension)
         var factor = generator.standardNormalMatrix(rows: dimension, columns: rank)
-        TallSkinny.scaleColumns(&factor, by: logSpaced(rank).map { ($0 / Double(dimension)).squareRoot() })
-        return LowRankGaussianTarget(mean: mean, covariance: try LowRankPlusDiagonal(psi: logSpaced(dimension), lambda: factor))
+        let columnScales = (0..<rank).map { j in
+            (decade(rank > 1 ? Double(j) / Double(rank - 1) : 0) / Double(dimension)).squareRoot()
+        }
+        TallSkinny.scaleColumns(&factor, by: columnScales)
+        let diagonal = (0..<dimension).map { i in decade(Double(Swift.max(0, i - rank)) / Double(dimension - 1 - rank)) }
+        return LowRankGaussianTarget(mean: mean, covariance: try LowRankPlusDiagonal(psi: diagonal, lambda: factor))
     }
 
     /// The dimension D.
