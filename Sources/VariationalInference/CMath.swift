@@ -10,6 +10,9 @@ import Darwin
 /// Exponential (C math library).
 @inline(__always) func _exp(_ x: Double) -> Double { exp(x) }
 
+/// cos x (C math library).
+@inline(__always) func cosine(_ x: Double) -> Double { cos(x) }
+
 /// x^y (C math library).
 @inline(__always) func power(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 

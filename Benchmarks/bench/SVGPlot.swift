@@ -1,0 +1,87 @@
+import Foundation
+
+/// A log-log line plot written as a standalone SVG file: one polyline per series, decade grid lines,
+/// labelled axes and a legend. No dependencies.
+struct SVGPlot {
+    /// One line of the plot.
+    struct Series {
+        var name: String
+        var points: [(x: Double, y: Double)]
+    }
+
+    var title: String
+    var xLabel: String
+    var yLabel: String
+    var series: [Series]
+    var width = 760.0
+    var height = 500.0
+
+    private static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+    /// The SVG document. Points with a non-positive or non-finite coordinate are left out (log axes).
+    func render() -> String {
+        let left = 80.0, right = 220.0, top = 40.0, bottom = 60.0
+        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let kept = series.map { s in
+            Series(name: s.name, points: s.points.filter { $0.x > 0 && $0.y > 0 && $0.x.isFinite && $0.y.isFinite })
+        }
+        let xs = kept.flatMap { $0.points.map(\.x) }, ys = kept.flatMap { $0.points.map(\.y) }
+        let (xLow, xHigh) = decadeRange(xs), (yLow, yHigh) = decadeRange(ys)
+        func px(_ x: Double) -> Double { left + (log10(x) - xLow) / (xHigh - xLow) * plotWidth }
+        func py(_ y: Double) -> Double { top + (yHigh - log10(y)) / (yHigh - yLow) * plotHeight }
+
+        var svg = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+        font-family="Helvetica, Arial, sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="\(left + plotWidth / 2)" y="22" text-anchor="middle" font-size="15">\(escape(title))</text>
+
+        """
+        for e in Int(xLow)...Int(xHigh) {
+            let x = px(pow(10, Double(e)))
+            svg += line(x, top, x, top + plotHeight, "#dddddd")
+            svg += text(x, top + plotHeight + 18, "1e\(e)", anchor: "middle")
+        }
+        for e in Int(yLow)...Int(yHigh) {
+            let y = py(pow(10, Double(e)))
+            svg += line(left, y, left + plotWidth, y, "#dddddd")
+            svg += text(left - 8, y + 4, "1e\(e)", anchor: "end")
+        }
+        svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\" fill=\"none\" stroke=\"black\"/>\n"
+        svg += text(left + plotWidth / 2, height - 15, xLabel, anchor: "middle")
+        svg += "<text transform=\"translate(20,\(top + plotHeight / 2)) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        for (index, s) in kept.enumerated() {
+            let color = Self.palette[index % Self.palette.count]
+            let path = s.points.map { "\(format(px($0.x))),\(format(py($0.y)))" }.joined(separator: " ")
+            if !path.isEmpty {
+                svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+            }
+            let legendY = top + 10 + Double(index) * 20
+            svg += line(left + plotWidth + 15, legendY, left + plotWidth + 40, legendY, color, width: 3)
+            svg += text(left + plotWidth + 46, legendY + 4, s.name, anchor: "start")
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// Whole decades covering the values (one decade when there are none or all are equal).
+    private func decadeRange(_ values: [Double]) -> (Double, Double) {
+        guard let low = values.min(), let high = values.max() else { return (0, 1) }
+        let a = floor(log10(low)), b = ceil(log10(high))
+        return a == b ? (a, a + 1) : (a, b)
+    }
+
+    private func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ color: String, width: Double = 1) -> String {
+        "<line x1=\"\(format(x1))\" y1=\"\(format(y1))\" x2=\"\(format(x2))\" y2=\"\(format(y2))\" stroke=\"\(color)\" stroke-width=\"\(width)\"/>\n"
+    }
+
+    private func text(_ x: Double, _ y: Double, _ content: String, anchor: String) -> String {
+        "<text x=\"\(format(x))\" y=\"\(format(y))\" text-anchor=\"\(anchor)\">\(escape(content))</text>\n"
+    }
+
+    private func format(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    private func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

@@ -1,0 +1,100 @@
+/// The Adam optimizer (Kingma & Ba, 2015) on a flat parameter vector, minimizing.
+///
+/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − α_t·m̂/(√v̂ + ε) with bias-corrected m̂, v̂.
+/// Defaults are optax's (β₁ 0.9, β₂ 0.999, ε 1e-8). Memory 2n; cost O(n) per step.
+public struct Adam: Sendable {
+    /// The step size α_t as a function of the step count.
+    public var schedule: StepSizeSchedule
+    /// The first-moment decay β₁ ∈ [0, 1).
+    public var beta1: Double
+    /// The second-moment decay β₂ ∈ [0, 1).
+    public var beta2: Double
+    /// The denominator offset ε > 0.
+    public var epsilon: Double
+
+    /// Adam with the given schedule and constants.
+    /// - Throws: `VariationalInferenceError.invalidArgument` for β outside [0, 1), ε ≤ 0 or an invalid
+    ///   schedule.
+    public init(schedule: StepSizeSchedule, beta1: Double = 0.9, beta2: Double = 0.999,
+                epsilon: Double = 1e-8) throws(VariationalInferenceError) {
+        try schedule.validate()
+        try require(beta1 >= 0 && beta1 < 1, "Adam β₁ must be in [0, 1), got \(beta1)")
+        try require(beta2 >= 0 && beta2 < 1, "Adam β₂ must be in [0, 1), got \(beta2)")
+        try require(epsilon > 0 && epsilon.isFinite, "Adam ε must be finite and > 0, got \(epsilon)")
+        self.schedule = schedule
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    /// One descent step on `parameters` along `gradient` (of the loss), advancing `moments`.
+    /// Returns the step size used.
+    @discardableResult
+    public func descend(_ parameters: inout [Double], gradient: [Double], moments: inout AdamMoments) -> Double {
+        precondition(parameters.count == gradient.count && moments.first.count == gradient.count,
+                     "Adam.descend: \(parameters.count) parameters, \(gradient.count) gradient entries, \(moments.first.count) moments")
+        let rate = schedule.value(at: moments.steps)
+        moments.steps += 1
+        let t = Double(moments.steps)
+        let correction1 = 1 - power(beta1, t), correction2 = 1 - power(beta2, t)
+        for i in parameters.indices {
+            let g = gradient[i]
+            moments.first[i] = beta1 * moments.first[i] + (1 - beta1) * g
+            moments.second[i] = beta2 * moments.second[i] + (1 - beta2) * g * g
+            let mHat = moments.first[i] / correction1, vHat = moments.second[i] / correction2
+            parameters[i] -= rate * mHat / (vHat.squareRoot() + epsilon)
+        }
+        return rate
+    }
+}
+
+/// Adam's running moments and step count for n parameters.
+public struct AdamMoments: Sendable, Equatable {
+    /// The first-moment estimate m.
+    public internal(set) var first: [Double]
+    /// The second-moment estimate v.
+    public internal(set) var second: [Double]
+    /// Steps taken so far.
+    public internal(set) var steps: Int
+
+    /// Zero moments for n parameters.
+    public init(count: Int) {
+        first = [Double](repeating: 0, count: count)
+        second = [Double](repeating: 0, count: count)
+        steps = 0
+    }
+}
+
+/// An optimizer step size α as a function of the step count t = 0, 1, 2, ….
+public enum StepSizeSchedule: Sendable, Equatable {
+    /// α_t = α.
+    case constant(Double)
+    /// α_t falls linearly from `initial` to `final` over `steps` steps, then stays at `final`
+    /// (the reference scripts: initial → 1e-5 over the run).
+    case linearDecay(initial: Double, final: Double, steps: Int)
+    /// α_t = final + ½(initial − final)(1 + cos(π·t/steps)) for t < steps, then `final`.
+    case cosineDecay(initial: Double, final: Double, steps: Int)
+
+    /// α_t.
+    public func value(at t: Int) -> Double {
+        switch self {
+        case .constant(let rate): return rate
+        case .linearDecay(let initial, let final, let steps):
+            return t >= steps ? final : initial + (final - initial) * (Double(t) / Double(steps))
+        case .cosineDecay(let initial, let final, let steps):
+            return t >= steps ? final : final + 0.5 * (initial - final) * (1 + cosine(Double.pi * Double(t) / Double(steps)))
+        }
+    }
+
+    /// Throws unless every rate is finite and > 0 (final ≥ 0) and steps ≥ 1.
+    func validate() throws(VariationalInferenceError) {
+        switch self {
+        case .constant(let rate):
+            try require(rate > 0 && rate.isFinite, "step size must be finite and > 0, got \(rate)")
+        case .linearDecay(let initial, let final, let steps), .cosineDecay(let initial, let final, let steps):
+            try require(initial > 0 && initial.isFinite, "initial step size must be finite and > 0, got \(initial)")
+            try require(final >= 0 && final.isFinite, "final step size must be finite and ≥ 0, got \(final)")
+            try require(steps >= 1, "decay steps must be ≥ 1, got \(steps)")
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import LowRankLinalg
+
+/// pBaM, patched batch-and-match (Modi, Cai & Saul, AISTATS 2025; algorithm.md §2.2–§5): BaM
+/// updates of a Gaussian with covariance Ψ + ΛΛᵀ, each projected back onto that family by EM.
+///
+/// One iteration (§5.5): draw B points from q, evaluate their scores, form the BaM update in
+/// low-rank form (`LowRankBaMUpdate`), patch its covariance with `FactorAnalysisPatch` warm-started
+/// at the current (ψ, Λ), and take the pre-patch mean (or the post-patch mean). Time per iteration
+/// O(D(K+B)² + n·DK(K+B)) for n EM steps plus B score evaluations; memory O(D(K+B)). Nothing D×D.
+///
+/// Safeguards (§5.4): a recoverable `ModelError` or a `LinearAlgebraError` redoes the iteration with a
+/// fresh batch, up to `maxRetries` times; non-finite scores or a non-finite update keep the
+/// parameters, halve the λ multiplier and the EM tolerance multiplier (both reset to 1 after an
+/// accepted update); more than `maxBadUpdates` such events, exhausted retries or a non-recoverable
+/// model error end the fit with `FitFailure` holding the last good approximation.
+public struct PatchedBaM: VariationalAlgorithm {
+    /// The approximation family: q = N(μ, diag(ψ) + ΛΛᵀ).
+    public typealias Approximation = LowRankGaussian
+
+    /// Which mean the iteration keeps (§4).
+    public enum MeanUpdate: Sendable, Equatable {
+        /// μ from the un-patched BaM covariance S (the reference default).
+        case prePatch
+        /// μ recomputed with the patched covariance and the same batch.
+        case postPatch
+    }
+
+    /// The rank K of Λ (1 ≤ K < D).
+    public var rank: Int
+    /// The batch size B (score evaluations per iteration, ≥ 1).
+    public var batchSize: Int
+    /// λ_t.
+    public var schedule: LearningRateSchedule
+    /// The EM projection settings.
+    public var patch: FactorAnalysisPatch
+    /// Pre-patch (default) or post-patch mean.
+    public var meanUpdate: MeanUpdate
+    /// The starting point.
+    public var initialization: LowRankInitialization
+    /// Draw the first batch (t = 0) from N(0, I) instead of q₀, as the reference does (§5.3).
+    public var firstBatchFromStandardNormal: Bool
+    /// Recoverable failures tolerated within one iteration before the fit stops.
+    public var maxRetries: Int
+    /// Rejected (non-finite) updates tolerated over the fit before it stops.
+    public var maxBadUpdates: Int
+
+    /// pBaM with the given settings.
+    /// - Throws: `VariationalInferenceError.invalidArgument` for K < 1, B < 1, an invalid schedule,
+    ///   a non-positive Λ scale, or negative retry limits.
+    public init(rank: Int, batchSize: Int, schedule: LearningRateSchedule, patch: FactorAnalysisPatch = .standard,
+                meanUpdate: MeanUpdate = .prePatch, initialization: LowRankInitialization = .random(lambdaScale: 1),
+                firstBatchFromStandardNormal: Bool = false, maxRetries: Int = 10, maxBadUpdates: Int = 50) throws {
+        try require(rank >= 1, "pBaM rank K must be ≥ 1, got \(rank)")
+        try require(batchSize >= 1, "pBaM batch size B must be ≥ 1, got \(batchSize)")
+        try schedule.validate()
+        try initialization.validate(rank: rank)
+        try require(maxRetries >= 0, "pBaM maxRetries must be ≥ 0, got \(maxRetries)")
+        try require(maxBadUpdates >= 0, "pBaM maxBadUpdates must be ≥ 0, got \(maxBadUpdates)")
+        self.rank = rank
+        self.batchSize = batchSize
+        self.schedule = schedule
+        self.patch = patch
+        self.meanUpdate = meanUpdate
+        self.initialization = initialization
+        self.firstBatchFromStandardNormal = firstBatchFromStandardNormal
+        self.maxRetries = maxRetries
+        self.maxBadUpdates = maxBadUpdates
+    }
+
+    /// The starting state for dimension D (draws ψ and Λ from `generator` for `.random`).
+    /// - Throws: `.invalidArgument` when K ≥ D; `.dimensionMismatch` when a given start has another D.
+    public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> PatchedBaMState {
+        let start = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: patch.jitter,
+                                                     using: &generator)
+        return PatchedBaMState(approximation: start, batchSize: batchSize)
+    }
+
+    /// The approximation the state holds.
+    public func approximation(of state: PatchedBaMState) -> LowRankGaussian { state.approximation }
+
+    /// One pBaM iteration (§5.5); see the type's documentation for the safeguards.
+    public func step<Model: LogDensityModel>(_ state: inout PatchedBaMState, model: Model,
+                                             using generator: inout Xoshiro256StarStar) throws -> StepReport {
+        let q = state.approximation
+        guard model.dimension == q.dimension else {
+            throw VariationalInferenceError.dimensionMismatch(what: "model", expected: q.dimension, actual: model.dimension)
+        }
+        let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
+        var evaluations = 0
+        let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
+            let points = state.iteration == 0 && firstBatchFromStandardNormal
+                ? generator.standardNormalMatrix(rows: q.dimension, columns: batchSize)
+                : q.sample(count: batchSize, using: &generator)
+            evaluations += batchSize
+            return try update(q, points: points, model: model, rate: rate, state: &state)
+        }
+        switch outcome {
+        case .accepted(let next, let emSteps):
+            state.approximation = next
+            state.iteration += 1
+            state.learningRateMultiplier = 1
+            state.toleranceMultiplier = 1
+            return StepReport(gradientEvaluations: evaluations, learningRate: rate, emSteps: emSteps,
+                              status: acceptedStatus(failures: failures))
+        case .rejected(let emSteps):
+            return try rejectUpdate(&state, evaluations: evaluations, rate: rate, emSteps: emSteps)
+        }
+    }
+
+    /// Scores one batch, matches and patches: the new approximation, or a rejection when the scores
+    /// or the update are not finite.
+    private func update<Model: LogDensityModel>(_ q: LowRankGaussian, points: Matrix, model: Model, rate: Double,
+                                                state: inout PatchedBaMState) throws -> UpdateOutcome<LowRankGaussian> {
+        guard try evaluateScores(model, at: points, into: &state.scores) else { return .rejected(emSteps: nil) }
+        let update = try LowRankBaMUpdate(mean: q.mean, psi: q.psi, lambda: q.lambda, points: points,
+                                          scores: state.scores, learningRate: rate, workspace: &state.eigenWorkspace)
+        let patched: PatchResult
+        do {
+            patched = try patch.run(target: update.covariance, logDeterminantOfTarget: update.logDeterminant(),
+                                    psi: q.psi, lambda: q.lambda, toleranceScale: state.toleranceMultiplier)
+        } catch is PatchError {
+            return .rejected(emSteps: nil)
+        }
+        let mean = meanUpdate == .prePatch
+            ? update.mean
+            : update.postPatchMean(previousMean: q.mean, psi: patched.psi, lambda: patched.lambda)
+        guard Vector.isFinite(mean), let next = try? LowRankGaussian(mean: mean, psi: patched.psi, lambda: patched.lambda) else {
+            return .rejected(emSteps: patched.emSteps)
+        }
+        return .accepted(next, emSteps: patched.emSteps)
+    }
+
+    /// Keeps the parameters, halves the λ and tolerance multipliers and counts a bad update; throws
+    /// once more than `maxBadUpdates` have happened (leaving the state as it was).
+    private func rejectUpdate(_ state: inout PatchedBaMState, evaluations: Int, rate: Double,
+                              emSteps: Int? = nil) throws -> StepReport {
+        try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
+        state.iteration += 1
+        state.learningRateMultiplier *= 0.5
+        state.toleranceMultiplier *= 0.5
+        return StepReport(gradientEvaluations: evaluations, learningRate: rate, emSteps: emSteps, status: .reverted)
+    }
+}
+
+extension FactorAnalysisPatch {
+    /// The reference `PBAM.fit` defaults: n_EM 100, tol 1e-4, η 1.2, jitter 1e-6, KL-change test.
+    public static var standard: FactorAnalysisPatch { try! FactorAnalysisPatch() }
+}
+
+/// What pBaM carries between iterations: the approximation, the iteration counter t, the safeguard
+/// multipliers and the reusable buffers. Pass it back to `fit(…, from:)` to continue a fit.
+public struct PatchedBaMState: Sendable {
+    /// The current approximation.
+    public internal(set) var approximation: LowRankGaussian
+    /// The iteration counter t (rejected updates count).
+    public internal(set) var iteration: Int = 0
+    /// The factor on λ_t (halved after each rejected update, reset to 1 after an accepted one).
+    public internal(set) var learningRateMultiplier: Double = 1
+    /// The factor on the EM tolerance (same rule).
+    public internal(set) var toleranceMultiplier: Double = 1
+    /// Rejected updates so far.
+    public internal(set) var badUpdates: Int = 0
+    var scores: Matrix
+    var eigenWorkspace: SymmetricEigenWorkspace
+
+    init(approximation: LowRankGaussian, batchSize: Int) {
+        self.approximation = approximation
+        scores = Matrix(rows: approximation.dimension, columns: batchSize)
+        eigenWorkspace = SymmetricEigenWorkspace(order: batchSize + 1)
+    }
+}
