@@ -1,0 +1,136 @@
+import LowRankLinalg
+
+/// Batch-and-match with a dense covariance (BaM; Cai et al., ICML 2024; algorithm.md §2.1), for D up
+/// to a few thousand.
+///
+/// Each iteration draws B points from q = N(μ, Σ), evaluates their scores and jumps to the closed-form
+/// proximal score-matching update. It uses the symmetric formulation: with U = QQᵀ and V = Σ + RRᵀ
+/// built from the centred batch (§2.2 shapes), V = LLᵀ (Cholesky), LᵀUL = (LᵀQ)(LᵀQ)ᵀ = W diag(a) Wᵀ,
+/// Σ' = L W diag(2/(1 + √(1 + 4a))) Wᵀ Lᵀ and μ' = μ/(1+λ) + (λ/(1+λ))(Σ'ḡ + x̄). No non-symmetric
+/// square root. Cost O(D²B + D³) per iteration plus B score evaluations; memory O(D²).
+///
+/// Safeguards as in `PatchedBaM`: retries after recoverable failures, and non-finite scores or a
+/// non-positive-definite update keep the parameters and halve the λ multiplier.
+public struct BatchAndMatch: VariationalAlgorithm {
+    /// The approximation family.
+    public typealias Approximation = DenseGaussian
+
+    /// The batch size B (≥ 1).
+    public var batchSize: Int
+    /// λ_t.
+    public var schedule: LearningRateSchedule
+    /// The starting point; nil starts at N(0, I).
+    public var initialization: DenseGaussian?
+    /// Recoverable failures tolerated within one iteration.
+    public var maxRetries: Int
+    /// Rejected updates tolerated over the fit.
+    public var maxBadUpdates: Int
+
+    /// Dense BaM with the given settings.
+    /// - Throws: `VariationalInferenceError.invalidArgument` for B < 1, an invalid schedule or negative
+    ///   limits.
+    public init(batchSize: Int, schedule: LearningRateSchedule, initialization: DenseGaussian? = nil,
+                maxRetries: Int = 10, maxBadUpdates: Int = 50) throws {
+        try require(batchSize >= 1, "BaM batch size B must be ≥ 1, got \(batchSize)")
+        try schedule.validate()
+        try require(maxRetries >= 0 && maxBadUpdates >= 0, "BaM retry limits must be ≥ 0")
+        self.batchSize = batchSize
+        self.schedule = schedule
+        self.initialization = initialization
+        self.maxRetries = maxRetries
+        self.maxBadUpdates = maxBadUpdates
+    }
+
+    /// The starting state.
+    public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> BatchAndMatchState {
+        let q = try initialization ?? DenseGaussian(mean: [Double](repeating: 0, count: dimension),
+                                                   covariance: Matrix.identity(dimension))
+        guard q.dimension == dimension else {
+            throw VariationalInferenceError.dimensionMismatch(what: "initial approximation", expected: dimension,
+                                                              actual: q.dimension)
+        }
+        return BatchAndMatchState(approximation: q, batchSize: batchSize)
+    }
+
+    /// The approximation the state holds.
+    public func approximation(of state: BatchAndMatchState) -> DenseGaussian { state.approximation }
+
+    /// One BaM iteration.
+    public func step<Model: LogDensityModel>(_ state: inout BatchAndMatchState, model: Model,
+                                             using generator: inout Xoshiro256StarStar) throws -> StepReport {
+        let q = state.approximation
+        guard model.dimension == q.dimension else {
+            throw VariationalInferenceError.dimensionMismatch(what: "model", expected: q.dimension, actual: model.dimension)
+        }
+        let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
+        var evaluations = 0
+        let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
+            let points = q.sample(count: batchSize, using: &generator)
+            evaluations += batchSize
+            guard try evaluateScores(model, at: points, into: &state.scores) else {
+                return UpdateOutcome<DenseGaussian>.rejected(emSteps: nil)
+            }
+            return try update(q, points: points, scores: state.scores, rate: rate, workspace: &state.eigenWorkspace)
+        }
+        switch outcome {
+        case .accepted(let next, _):
+            state.approximation = next
+            state.iteration += 1
+            state.learningRateMultiplier = 1
+            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures))
+        case .rejected:
+            try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
+            state.iteration += 1
+            state.learningRateMultiplier *= 0.5
+            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted)
+        }
+    }
+
+    /// The closed-form update from one scored batch; a rejection when it is not finite and positive
+    /// definite.
+    private func update(_ q: DenseGaussian, points: Matrix, scores: Matrix, rate: Double,
+                        workspace: inout SymmetricEigenWorkspace) throws -> UpdateOutcome<DenseGaussian> {
+        let d = q.dimension, b = Double(points.columns)
+        let xbar = TallSkinny.columnMean(points), gbar = TallSkinny.columnMean(scores)
+        let meanWeight = (rate / (1 + rate)).squareRoot(), batchWeight = (rate / b).squareRoot()
+        var centredScores = scores, centredPoints = points
+        TallSkinny.centerColumns(&centredScores, around: gbar, scale: batchWeight)
+        TallSkinny.centerColumns(&centredPoints, around: xbar, scale: batchWeight)
+        let u = Matrix(concatenatingColumnsOf: [centredScores, Matrix(rows: d, columns: 1, elements: gbar.map { meanWeight * $0 })])
+        let r = Matrix(concatenatingColumnsOf: [
+            centredPoints, Matrix(rows: d, columns: 1, elements: (0..<d).map { meanWeight * (q.mean[$0] - xbar[$0]) }),
+        ])
+        var v = q.covariance
+        BLAS.syrk(r, alpha: 1, beta: 1, triangle: .lower, into: &v)
+        let l = try Cholesky(v).lower
+        let a = BLAS.syrk(BLAS.gemm(l, u, transA: .transpose))
+        let eigen = try SymmetricEigen(a, workspace: &workspace)
+        let middle = eigen.map { 2 / (1 + (1 + 4 * Swift.max($0, 0)).squareRoot()) }
+        let sigma = BLAS.gemm(BLAS.gemm(l, middle), l, transB: .transpose)
+        let sg = BLAS.gemv(sigma, gbar)
+        let keep = 1 / (1 + rate), move = rate / (1 + rate)
+        let mean = (0..<d).map { keep * q.mean[$0] + move * (sg[$0] + xbar[$0]) }
+        guard let next = try? DenseGaussian(mean: mean, covariance: sigma) else { return .rejected(emSteps: nil) }
+        return .accepted(next, emSteps: nil)
+    }
+}
+
+/// Dense BaM's state: the approximation, the iteration counter t, the λ multiplier, rejected updates.
+public struct BatchAndMatchState: Sendable {
+    /// The current approximation.
+    public internal(set) var approximation: DenseGaussian
+    /// The iteration counter t (rejected updates count).
+    public internal(set) var iteration = 0
+    /// The factor on λ_t (halved after each rejected update, reset to 1 after an accepted one).
+    public internal(set) var learningRateMultiplier = 1.0
+    /// Rejected updates so far.
+    public internal(set) var badUpdates = 0
+    var scores: Matrix
+    var eigenWorkspace: SymmetricEigenWorkspace
+
+    init(approximation: DenseGaussian, batchSize: Int) {
+        self.approximation = approximation
+        scores = Matrix(rows: approximation.dimension, columns: batchSize)
+        eigenWorkspace = SymmetricEigenWorkspace(order: approximation.dimension)
+    }
+}
