@@ -9,6 +9,9 @@ let package = Package(
         .library(name: "Targets", targets: ["Targets"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         .systemLibrary(
             name: "CLapack",
@@ -21,7 +24,10 @@ let package = Package(
         .target(name: "Targets", dependencies: ["LowRankLinalg", "VariationalInference"]),
         .executableTarget(
             name: "bench",
-            dependencies: ["LowRankLinalg", "VariationalInference", "Targets"],
+            dependencies: [
+                "LowRankLinalg", "VariationalInference", "Targets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/bench"
         ),
         .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "VariationalInference"]),

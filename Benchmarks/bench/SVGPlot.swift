@@ -1,7 +1,7 @@
 import Foundation
 
-/// A log-log line plot written as a standalone SVG file: one polyline per series, decade grid lines,
-/// labelled axes and a legend. No dependencies.
+/// A line plot with a log x-axis and a log or linear y-axis, written as a standalone SVG file: one
+/// polyline per series, grid lines, labelled axes and a legend. No dependencies.
 struct SVGPlot {
     /// One line of the plot.
     struct Series {
@@ -13,22 +13,29 @@ struct SVGPlot {
     var xLabel: String
     var yLabel: String
     var series: [Series]
-    var width = 760.0
+    /// Log-scale y (KL); otherwise linear (−ELBO), clipped to `yLimit` when given.
+    var logY = true
+    var yLimit: Double?
+    var width = 820.0
     var height = 500.0
 
     private static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
     /// The SVG document. Points with a non-positive or non-finite coordinate are left out (log axes).
     func render() -> String {
-        let left = 80.0, right = 220.0, top = 40.0, bottom = 60.0
+        let left = 80.0, right = 280.0, top = 40.0, bottom = 60.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let kept = series.map { s in
-            Series(name: s.name, points: s.points.filter { $0.x > 0 && $0.y > 0 && $0.x.isFinite && $0.y.isFinite })
+            Series(name: s.name, points: s.points.filter { $0.x > 0 && $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) })
         }
         let xs = kept.flatMap { $0.points.map(\.x) }, ys = kept.flatMap { $0.points.map(\.y) }
-        let (xLow, xHigh) = decadeRange(xs), (yLow, yHigh) = decadeRange(ys)
+        let (xLow, xHigh) = decadeRange(xs)
+        let (yLow, yHigh, yTicks) = logY ? logAxis(ys) : linearAxis(ys)
         func px(_ x: Double) -> Double { left + (log10(x) - xLow) / (xHigh - xLow) * plotWidth }
-        func py(_ y: Double) -> Double { top + (yHigh - log10(y)) / (yHigh - yLow) * plotHeight }
+        func py(_ y: Double) -> Double {
+            let v = logY ? log10(y) : y
+            return top + (yHigh - min(max(v, yLow), yHigh)) / (yHigh - yLow) * plotHeight
+        }
 
         var svg = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
@@ -42,10 +49,10 @@ struct SVGPlot {
             svg += line(x, top, x, top + plotHeight, "#dddddd")
             svg += text(x, top + plotHeight + 18, "1e\(e)", anchor: "middle")
         }
-        for e in Int(yLow)...Int(yHigh) {
-            let y = py(pow(10, Double(e)))
+        for tick in yTicks {
+            let y = top + (yHigh - tick) / (yHigh - yLow) * plotHeight
             svg += line(left, y, left + plotWidth, y, "#dddddd")
-            svg += text(left - 8, y + 4, "1e\(e)", anchor: "end")
+            svg += text(left - 8, y + 4, logY ? "1e\(Int(tick))" : String(format: "%g", tick), anchor: "end")
         }
         svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\" fill=\"none\" stroke=\"black\"/>\n"
         svg += text(left + plotWidth / 2, height - 15, xLabel, anchor: "middle")
@@ -61,6 +68,23 @@ struct SVGPlot {
             svg += text(left + plotWidth + 46, legendY + 4, s.name, anchor: "start")
         }
         return svg + "</svg>\n"
+    }
+
+    /// Decades for a log axis: (low, high, ticks) in log10 units.
+    private func logAxis(_ values: [Double]) -> (Double, Double, [Double]) {
+        let (low, high) = decadeRange(values)
+        return (low, high, stride(from: low, through: high, by: 1).map { $0 })
+    }
+
+    /// A linear axis from the smallest value to `yLimit` (or the largest), with about five round ticks.
+    private func linearAxis(_ values: [Double]) -> (Double, Double, [Double]) {
+        guard let low = values.min(), var high = values.max() else { return (0, 1, [0, 1]) }
+        if let limit = yLimit { high = min(high, limit) }
+        if high <= low { high = low + 1 }
+        let raw = (high - low) / 5, magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        let a = floor(low / step) * step, b = ceil(high / step) * step
+        return (a, b, stride(from: a, through: b + step / 2, by: step).map { $0 })
     }
 
     /// Whole decades covering the values (one decade when there are none or all are equal).

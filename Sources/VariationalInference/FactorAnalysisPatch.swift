@@ -12,7 +12,10 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
     /// How the EM loop decides it has converged.
     public enum ConvergenceTest: Sendable, Equatable {
         /// Stop when the change of the true KL between successive EM outputs is at most
-        /// tolerance·(1 + KL) (§11 pitfall 4). The default.
+        /// tolerance·(D + KL): a relative test on the true KL, which has no arbitrary offset (§11
+        /// pitfall 4), scaled by D because a KL between D-dimensional Gaussians grows with D (so that
+        /// a tolerance means the same at every D, like the reference's ratio of F ≈ D + log det S + 2KL).
+        /// The default.
         case klChange
         /// The reference's test: |F_new/F_old − 1| < tolerance, with F = tr(SΣ⁻¹) + log det Σ. For
         /// parity with the reference code and its test vectors only: F has an arbitrary offset.
@@ -81,7 +84,7 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
                         converged = previous != 0 && abs(current / previous - 1) < tol
                     case .klChange:
                         let kl = 0.5 * (current - logDeterminantOfTarget - d)
-                        converged = 0.5 * abs(current - previous) <= tol * (1 + abs(kl))
+                        converged = 0.5 * abs(current - previous) <= tol * (d + abs(kl))
                     }
                 }
             }

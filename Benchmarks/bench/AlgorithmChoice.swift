@@ -1,0 +1,95 @@
+import Foundation
+import VariationalInference
+
+/// One algorithm with its settings, as a line in a benchmark plot.
+enum AlgorithmChoice {
+    /// pBaM with the reference experiment settings unless stated: Lawrence EM, warm start,
+    /// pre-patch mean; `referenceStart` uses the scripts' unscaled Λ₀ and the N(0, I) first batch.
+    case pbam(rank: Int, batch: Int, schedule: LearningRateSchedule, patch: FactorAnalysisPatch, referenceStart: Bool)
+    /// Dense BaM (small D only).
+    case bam(batch: Int, schedule: LearningRateSchedule)
+    /// ADVI-LR; with `decay`, the rate falls linearly to 1e-5 over the run (the reference scripts).
+    case adviLowRank(rank: Int, batch: Int, rate: Double, decay: Bool)
+    /// ADVI-D.
+    case adviDiagonal(batch: Int, rate: Double, decay: Bool)
+    /// Full-rank ADVI (small D only).
+    case adviFullRank(batch: Int, rate: Double, decay: Bool)
+
+    var name: String {
+        switch self {
+        case .pbam: return "pBaM"
+        case .bam: return "BaM"
+        case .adviLowRank: return "ADVI-LR"
+        case .adviDiagonal: return "ADVI-D"
+        case .adviFullRank: return "ADVI-full"
+        }
+    }
+
+    var setting: String {
+        switch self {
+        case .pbam(_, _, let schedule, let patch, let referenceStart):
+            let minimum = patch.minimumSteps == 5 ? "" : " minEM=\(patch.minimumSteps)"
+            return "\(describe(schedule)) eta=\(patch.relaxation) tol=\(patch.tolerance)\(minimum)\(referenceStart ? " ref-start" : "")"
+        case .bam(_, let schedule): return describe(schedule)
+        case .adviLowRank(_, _, let rate, let decay), .adviDiagonal(_, let rate, let decay),
+             .adviFullRank(_, let rate, let decay):
+            return "lr=\(rate)\(decay ? " linear->1e-5" : "")"
+        }
+    }
+
+    var batch: Int {
+        switch self {
+        case .pbam(_, let b, _, _, _), .bam(let b, _), .adviLowRank(_, let b, _, _), .adviDiagonal(let b, _, _),
+             .adviFullRank(let b, _, _):
+            return b
+        }
+    }
+
+    var rank: Int {
+        switch self {
+        case .pbam(let k, _, _, _, _), .adviLowRank(let k, _, _, _): return k
+        case .bam, .adviDiagonal, .adviFullRank: return 0
+        }
+    }
+
+    /// Runs this algorithm once and returns its checkpoints.
+    func run<Model: LogDensityModel>(_ evaluation: TargetEvaluation<Model>, experiment: String, seed: UInt64, budget: Int,
+                                     checkpoints: Int, progress: Progress) throws -> [Checkpoint] {
+        let d = evaluation.model.dimension
+        let labels = RunLabels(experiment: experiment, algorithm: name, setting: setting, dimension: d, rank: rank,
+                               batch: batch, seed: seed)
+        func adam(_ rate: Double, _ decay: Bool) throws -> Adam {
+            try Adam(schedule: decay ? .linearDecay(initial: rate, final: 1e-5, steps: max(1, budget / batch)) : .constant(rate))
+        }
+        let unscaled = LowRankInitialization.random(lambdaScale: Double(d * max(rank, 1)).squareRoot())
+        switch self {
+        case .pbam(let k, let b, let schedule, let patch, let referenceStart):
+            let algorithm = try PatchedBaM(rank: k, batchSize: b, schedule: schedule, patch: patch,
+                                           initialization: referenceStart ? unscaled : .random(lambdaScale: 1),
+                                           firstBatchFromStandardNormal: referenceStart)
+            return runCheckpointed(algorithm, evaluation: evaluation, labels: labels, budget: budget,
+                                   checkpoints: checkpoints, progress: progress)
+        case .bam(let b, let schedule):
+            return runCheckpointed(try BatchAndMatch(batchSize: b, schedule: schedule), evaluation: evaluation,
+                                   labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
+        case .adviLowRank(let k, let b, let rate, let decay):
+            let algorithm = try ADVILowRank(rank: k, batchSize: b, optimizer: adam(rate, decay), initialization: unscaled)
+            return runCheckpointed(algorithm, evaluation: evaluation, labels: labels, budget: budget,
+                                   checkpoints: checkpoints, progress: progress)
+        case .adviDiagonal(let b, let rate, let decay):
+            return runCheckpointed(try ADVIDiagonal(batchSize: b, optimizer: adam(rate, decay)), evaluation: evaluation,
+                                   labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
+        case .adviFullRank(let b, let rate, let decay):
+            return runCheckpointed(try ADVIFullRank(batchSize: b, optimizer: adam(rate, decay)), evaluation: evaluation,
+                                   labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
+        }
+    }
+}
+
+private func describe(_ schedule: LearningRateSchedule) -> String {
+    switch schedule {
+    case .constant(let lambda): return "lambda=\(Int(lambda))"
+    case .decaying(let initial, let exponent):
+        return exponent == 1 ? "lambda=\(Int(initial))/(1+t)" : "lambda=\(Int(initial))/(1+t)^\(exponent)"
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import LowRankLinalg
+
+/// `swift run -c release bench`: KL-versus-gradient-evaluation comparisons of pBaM, BaM and ADVI on
+/// the experiments of algorithm.md §8, written as CSV, a summary table and SVG plots.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare pBaM, BaM and ADVI: KL (or -ELBO) against gradient evaluations.")
+
+    enum Experiment: String, ExpressibleByArgument, CaseIterable {
+        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, all, kernels
+    }
+
+    @Option(help: "Which experiment: \(Experiment.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var experiment: Experiment = .gaussian
+
+    @Option(help: "Dimension D (default: the experiment's).")
+    var dimension: Int?
+
+    @Option(help: "Variational rank K, and the target's rank r for Gaussian targets (default: the experiment's).")
+    var rank: Int?
+
+    @Option(help: "pBaM / ADVI-LR batch size B (default: the experiment's).")
+    var batch: Int?
+
+    @Option(help: "Gradient-evaluation budget per run (default: the experiment's).")
+    var budget: Int?
+
+    @Option(help: "Number of seeds per algorithm (1, 2, … are used).")
+    var seeds: Int = 1
+
+    @Option(parsing: .upToNextOption, help: "ADVI learning rates.")
+    var adviRates: [Double] = [1e-3, 1e-2, 1e-1]
+
+    @Option(help: "Checkpoints per run (log-spaced in gradient evaluations).")
+    var checkpoints: Int = 30
+
+    @Option(help: "Draws for the -ELBO estimate of non-Gaussian targets.")
+    var elboDraws: Int = 64
+
+    @Option(help: "Folder for the CSV, tables and SVG plots.")
+    var output: String = "bench-results"
+
+    @Flag(help: "No progress on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        if let d = dimension, d < 2 { throw ValidationError("--dimension must be ≥ 2, got \(d)") }
+        if let k = rank, k < 1 { throw ValidationError("--rank must be ≥ 1, got \(k)") }
+        if let k = rank, let d = dimension, k >= d { throw ValidationError("--rank (\(k)) must be < --dimension (\(d))") }
+        if let b = batch, b < 1 { throw ValidationError("--batch must be ≥ 1, got \(b)") }
+        if let n = budget, n < 1 { throw ValidationError("--budget must be ≥ 1, got \(n)") }
+        guard seeds >= 1 else { throw ValidationError("--seeds must be ≥ 1, got \(seeds)") }
+        guard checkpoints >= 2 else { throw ValidationError("--checkpoints must be ≥ 2, got \(checkpoints)") }
+        guard elboDraws >= 1 else { throw ValidationError("--elbo-draws must be ≥ 1, got \(elboDraws)") }
+        guard adviRates.allSatisfy({ $0 > 0 && $0.isFinite }), !adviRates.isEmpty else {
+            throw ValidationError("--advi-rates must be positive numbers")
+        }
+    }
+
+    func run() throws {
+        let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"
+        print("OpenBLAS threads: \(BLAS.threadCount) (OPENBLAS_NUM_THREADS=\(threads)), cores: \(ProcessInfo.processInfo.activeProcessorCount)")
+        if experiment == .kernels {
+            KernelShape.standard.forEach { print(measureGemm($0).formatted) }
+            return
+        }
+        let settings = ExperimentSettings(dimension: dimension, rank: rank, batch: batch, budget: budget,
+                                          adviRates: adviRates, elboDraws: elboDraws)
+        let progress = Progress(quiet: quiet)
+        let seedList = (1...seeds).map(UInt64.init)
+        let chosen: [Experiment] = experiment == .all
+            ? [.gaussian, .illconditioned, .sinharcsinh, .poisson, .lgcp, .irt] : [experiment]
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var csv = Checkpoint.csvHeader + "\n"
+        var tables = ""
+        for name in chosen {
+            let report: Report
+            switch name {
+            case .gaussian: report = try execute(gaussianPlan(settings), seedList, progress)
+            case .illconditioned: report = try execute(illConditionedPlan(settings), seedList, progress)
+            case .sinharcsinh: report = try execute(sinhArcsinhPlan(settings), seedList, progress)
+            case .poisson: report = try execute(poissonPlan(settings), seedList, progress)
+            case .lgcp: report = try execute(coxProcessPlan(settings), seedList, progress)
+            case .irt: report = try execute(itemResponsePlan(settings), seedList, progress)
+            case .all, .kernels: continue
+            }
+            csv += report.rows.map(\.csvLine).joined(separator: "\n") + "\n"
+            let table = report.table()
+            print("\n" + table)
+            tables += table + "\n"
+            try report.plot().write(toFile: "\(output)/\(name.rawValue).svg", atomically: true, encoding: .utf8)
+        }
+        let stem = experiment.rawValue
+        try csv.write(toFile: "\(output)/\(stem).csv", atomically: true, encoding: .utf8)
+        try tables.write(toFile: "\(output)/\(stem)-summary.md", atomically: true, encoding: .utf8)
+        print("Wrote \(output)/\(stem).csv, \(output)/\(stem)-summary.md and the SVG plots in \(output)/.")
+    }
+
+    private func execute<Model>(_ plan: ExperimentPlan<Model>, _ seeds: [UInt64], _ progress: Progress) -> Report {
+        Report(experiment: plan.name, description: plan.description,
+               rows: plan.execute(seeds: seeds, checkpoints: checkpoints, progress: progress), budget: plan.budget)
+    }
+}

@@ -1,0 +1,40 @@
+/// One row of the benchmark output: the state of one run at one checkpoint.
+struct Checkpoint {
+    var experiment: String
+    var algorithm: String
+    var dimension: Int
+    var rank: Int
+    var batch: Int
+    var setting: String
+    var seed: UInt64
+    var iteration: Int
+    var gradientEvaluations: Int
+    var wallSeconds: Double
+    var metrics: Metrics
+    /// Mean EM steps per iteration since the previous checkpoint (pBaM), or nil.
+    var emSteps: Double?
+    var status: String
+
+    static let csvHeader = "experiment,algorithm,dimension,rank,batch,setting,seed,iteration,grad_evals,wall_seconds,"
+        + "kl_reverse,kl_forward,objective,mean_error,em_steps,status"
+
+    /// The row as CSV (missing metrics are empty fields).
+    var csvLine: String {
+        func field(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }
+        return [experiment, algorithm, "\(dimension)", "\(rank)", "\(batch)", setting, "\(seed)", "\(iteration)",
+                "\(gradientEvaluations)", "\(wallSeconds)", field(metrics.klReverse), field(metrics.klForward),
+                field(metrics.objective), field(metrics.meanError), field(emSteps), status].joined(separator: ",")
+    }
+}
+
+/// Quality measures of an approximation at a checkpoint.
+struct Metrics {
+    /// KL(q‖p) in closed form (Gaussian targets).
+    var klReverse: Double?
+    /// KL(p‖q) in closed form (Gaussian targets).
+    var klForward: Double?
+    /// −ELBO, a Monte Carlo estimate with a fixed number of draws (all targets).
+    var objective: Double?
+    /// ‖μ − reference‖₂ / √D, against the target's known mean or latent field.
+    var meanError: Double?
+}

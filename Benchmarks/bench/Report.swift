@@ -1,0 +1,83 @@
+import Foundation
+
+/// The summary table, the CSV and the plot of one experiment's checkpoints.
+struct Report {
+    let experiment: String
+    let description: String
+    let rows: [Checkpoint]
+    let budget: Int
+
+    /// The runs of each algorithm and setting, in first-seen order.
+    private var groups: [(key: String, rows: [Checkpoint])] {
+        var order: [String] = [], byKey: [String: [Checkpoint]] = [:]
+        for row in rows {
+            let key = "\(row.algorithm) \(row.setting)"
+            if byKey[key] == nil { order.append(key) }
+            byKey[key, default: []].append(row)
+        }
+        return order.map { ($0, byKey[$0]!) }
+    }
+
+    private var isGaussian: Bool { rows.contains { $0.metrics.klReverse != nil } }
+
+    /// The quantity plotted and tabulated: reverse KL for Gaussian targets, −ELBO otherwise.
+    private func value(_ row: Checkpoint) -> Double? { isGaussian ? row.metrics.klReverse : row.metrics.objective }
+
+    /// A Markdown table: for each algorithm, the value at 10% and 100% of the budget (median over
+    /// seeds), gradient evaluations to reach KL thresholds (Gaussian targets) or the mean error,
+    /// and seconds per iteration.
+    func table() -> String {
+        let thresholds = [1.0, 0.1, 0.01]
+        let name = isGaussian ? "KL(q||p)" : "-ELBO"
+        var header = "| algorithm | setting | \(name) @ \(budget / 10) | \(name) @ \(budget) |"
+        header += isGaussian ? thresholds.map { " evals to KL<\($0) |" }.joined() : " mean error |"
+        header += " s/iter |\n|" + String(repeating: "---|", count: isGaussian ? 8 : 6) + "\n"
+        var out = "### \(experiment): \(description)\n\n" + header
+        for (_, group) in groups {
+            let seeds = Dictionary(grouping: group, by: \.seed).values.map { $0.sorted { $0.gradientEvaluations < $1.gradientEvaluations } }
+            func atBudget(_ b: Int) -> String {
+                format(median(seeds.compactMap { run in run.last { $0.gradientEvaluations <= b }.flatMap(value) }))
+            }
+            var line = "| \(group[0].algorithm) | \(group[0].setting) | \(atBudget(budget / 10)) | \(atBudget(budget)) |"
+            if isGaussian {
+                for t in thresholds {
+                    let reached = seeds.map { run in run.first { ($0.metrics.klReverse ?? .infinity) < t }?.gradientEvaluations }
+                    line += reached.contains(nil) ? " — |" : " \(Int(median(reached.compactMap { $0.map(Double.init) }) ?? 0)) |"
+                }
+            } else {
+                line += " \(format(median(seeds.compactMap { $0.last?.metrics.meanError }))) |"
+            }
+            let perIteration = seeds.compactMap { run in run.last.map { $0.iteration > 0 ? $0.wallSeconds / Double($0.iteration) : nil } ?? nil }
+            line += " \(format(median(perIteration))) |"
+            let statuses = Set(group.map(\.status).filter { $0 != "ok" })
+            out += line + (statuses.isEmpty ? "" : " (\(statuses.sorted().last!))") + "\n"
+        }
+        return out
+    }
+
+    /// The plot: one line per algorithm and setting (the first seed).
+    func plot() -> String {
+        let series = groups.map { key, group -> SVGPlot.Series in
+            let seed = group[0].seed
+            return SVGPlot.Series(name: key, points: group.filter { $0.seed == seed }.compactMap { row in
+                value(row).map { (Double(row.gradientEvaluations), $0) }
+            })
+        }
+        var plot = SVGPlot(title: "\(experiment): \(description)", xLabel: "gradient evaluations",
+                           yLabel: isGaussian ? "KL(q || p), closed form" : "-ELBO (Monte Carlo)", series: series)
+        plot.logY = isGaussian
+        if !isGaussian {
+            let finals = series.compactMap { $0.points.last?.y }.sorted()
+            if let best = finals.first, let worst = finals.last { plot.yLimit = worst + (worst - best) + 1 }
+        }
+        return plot.render()
+    }
+}
+
+private func median(_ values: [Double]) -> Double? {
+    guard !values.isEmpty else { return nil }
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : 0.5 * (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2])
+}
+
+private func format(_ v: Double?) -> String { v.map { String(format: "%.4g", $0) } ?? "—" }

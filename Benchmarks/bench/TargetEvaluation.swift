@@ -1,0 +1,46 @@
+import LowRankLinalg
+import VariationalInference
+
+/// How a target's approximations are scored: closed-form KLs when the target is a known Gaussian,
+/// otherwise a fixed-draw −ELBO estimate, and the error of the mean against a reference.
+struct TargetEvaluation<Model: LogDensityModel> {
+    let model: Model
+    /// The target itself, when it is Gaussian.
+    let exact: LowRankGaussian?
+    /// A reference for the mean (the exact mean, or the latent field that generated the data).
+    let referenceMean: [Double]?
+    /// Draws for the −ELBO estimate (common random numbers across algorithms: a fixed seed).
+    let elboDraws: Int
+    private let denseExact: DenseGaussian?
+
+    init(model: Model, exact: LowRankGaussian?, referenceMean: [Double]?, elboDraws: Int) {
+        self.model = model
+        self.exact = exact
+        self.referenceMean = referenceMean ?? exact?.mean
+        self.elboDraws = elboDraws
+        denseExact = exact.flatMap { p in
+            p.dimension <= 2048 ? try? DenseGaussian(mean: p.mean, covariance: Matrix.diagonal(p.psi)
+                                                      + BLAS.gemm(p.lambda, p.lambda, transB: .transpose)) : nil
+        }
+    }
+
+    func metrics<Q: GaussianApproximation>(_ q: Q) -> Metrics {
+        var result = Metrics()
+        if let p = exact {
+            if let lowRank = (q as? LowRankGaussian) ?? (q as? DiagonalGaussian)?.asLowRank {
+                result.klReverse = klDivergence(lowRank, p)
+                result.klForward = klDivergence(p, lowRank)
+            } else if let dense = q as? DenseGaussian, let denseP = denseExact {
+                result.klReverse = klDivergence(dense, denseP)
+                result.klForward = klDivergence(denseP, dense)
+            }
+        } else {
+            var generator = Xoshiro256StarStar(seed: 20_250_101)
+            result.objective = (try? elboEstimate(of: q, model: model, draws: elboDraws, using: &generator)).map { -$0 }
+        }
+        if let reference = referenceMean {
+            result.meanError = Vector.norm(Vector.subtract(q.mean, reference)) / Double(reference.count).squareRoot()
+        }
+        return result
+    }
+}
