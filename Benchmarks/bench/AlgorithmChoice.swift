@@ -29,7 +29,8 @@ enum AlgorithmChoice {
         switch self {
         case .pbam(_, _, let schedule, let patch, let referenceStart):
             let minimum = patch.minimumSteps == 5 ? "" : " minEM=\(patch.minimumSteps)"
-            return "\(describe(schedule)) eta=\(patch.relaxation) tol=\(patch.tolerance)\(minimum)\(referenceStart ? " ref-start" : "")"
+            let test = patch.convergenceTest == .klChange ? "KL-change" : "F-ratio"
+            return "\(describe(schedule)) eta=\(patch.relaxation) \(test) tol=\(patch.tolerance)\(minimum)\(referenceStart ? " ref-start" : "")"
         case .bam(_, let schedule): return describe(schedule)
         case .adviLowRank(_, _, let rate, let decay), .adviDiagonal(_, let rate, let decay),
              .adviFullRank(_, let rate, let decay):

@@ -35,11 +35,14 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
     /// The fewest EM steps before the convergence test may stop the loop (the reference uses 5).
     public var minimumSteps: Int
 
-    /// A patch with the given settings; defaults are the reference's `PBAM.fit` defaults (n_EM 100,
-    /// tol 1e-4, η 1.2, jitter 1e-6) with the KL-change test.
+    /// A patch with the given settings. Defaults: at most 500 EM steps, the KL-change test with
+    /// tolerance 1e-8, η 1.2, jitter 1e-6. The tolerance is far tighter than the reference's (1e-5 on
+    /// the F ratio): EM costs no score evaluations, and on the E1 Gaussian (D = 128, K = 8, B = 32,
+    /// 4 seeds) truncated EM left pBaM on plateaus of KL 0.1–0.7 at 32,000 evaluations, while this
+    /// default reached KL ≈ 1e-6 on every seed for 1.6× the time per iteration.
     /// - Throws: `VariationalInferenceError.invalidArgument` for maxSteps < 1, tolerance < 0,
     ///   η ∉ [1, 2), jitter ≤ 0 or minimumSteps < 1.
-    public init(maxSteps: Int = 100, tolerance: Double = 1e-4, relaxation: Double = 1.2, jitter: Double = 1e-6,
+    public init(maxSteps: Int = 500, tolerance: Double = 1e-8, relaxation: Double = 1.2, jitter: Double = 1e-6,
                 convergenceTest: ConvergenceTest = .klChange, minimumSteps: Int = 5) throws(VariationalInferenceError) {
         try require(maxSteps >= 1, "patch maxSteps must be ≥ 1, got \(maxSteps)")
         try require(tolerance >= 0 && tolerance.isFinite, "patch tolerance must be finite and ≥ 0, got \(tolerance)")

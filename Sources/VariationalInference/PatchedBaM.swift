@@ -143,7 +143,7 @@ public struct PatchedBaM: VariationalAlgorithm {
 }
 
 extension FactorAnalysisPatch {
-    /// The reference `PBAM.fit` defaults: n_EM 100, tol 1e-4, η 1.2, jitter 1e-6, KL-change test.
+    /// The default patch: at most 500 EM steps, KL-change test with tolerance 1e-8, η 1.2, jitter 1e-6.
     public static var standard: FactorAnalysisPatch { try! FactorAnalysisPatch() }
 }
 

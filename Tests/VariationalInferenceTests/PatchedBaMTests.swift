@@ -5,21 +5,27 @@ import VariationalInference
 
 @Suite("pBaM fits") struct PatchedBaMTests {
     /// The reference settings of algorithm.md §12's sanity run: Lawrence EM, η 1.2, tol 1e-5,
-    /// n_EM 501, first batch from N(0, I), unscaled initial Λ, λ_t = B·D/(1+t).
+    /// n_EM 501 with the reference F-ratio test, first batch from N(0, I), unscaled initial Λ,
+    /// λ_t = B·D/(1+t).
     func referencePBaM(dimension d: Int, rank k: Int, batch b: Int) throws -> PatchedBaM {
         try PatchedBaM(rank: k, batchSize: b, schedule: .decaying(initial: Double(b * d), exponent: 1),
-                       patch: FactorAnalysisPatch(maxSteps: 501, tolerance: 1e-5, relaxation: 1.2),
+                       patch: FactorAnalysisPatch(maxSteps: 501, tolerance: 1e-5, relaxation: 1.2,
+                                                  convergenceTest: .referenceObjectiveRatio),
                        initialization: .random(lambdaScale: Double(d * k).squareRoot()),
                        firstBatchFromStandardNormal: true)
     }
 
-    @Test func gaussianE1ReachesSmallReverseKL() throws {
+    /// The E1 target with D = 128, r = K = 8, B = 32, λ_t = B·D/(1+t) and the library's default patch
+    /// (KL-change test, tol 1e-8). With the reference's looser F-ratio test, 2 of 4 seeds stalled at
+    /// KL 0.3–0.7 (see the README); with the default every seed reached ≈ 1e-6.
+    @Test(arguments: [99, 100] as [UInt64])
+    func gaussianE1ReachesSmallReverseKL(seed: UInt64) throws {
         var targetGenerator = Xoshiro256StarStar(seed: 123)
         let target = try LowRankGaussianTarget.synthetic(dimension: 128, rank: 8, using: &targetGenerator)
         let exact = try LowRankGaussian(mean: target.mean, psi: target.covariance.psi, lambda: target.covariance.lambda)
-        var generator = Xoshiro256StarStar(seed: 99)
-        let result = try fit(referencePBaM(dimension: 128, rank: 8, batch: 32), model: target, using: &generator,
-                             options: FitOptions(maxGradientEvaluations: 32_000))
+        var generator = Xoshiro256StarStar(seed: seed)
+        let algorithm = try PatchedBaM(rank: 8, batchSize: 32, schedule: .decaying(initial: 32 * 128, exponent: 1))
+        let result = try fit(algorithm, model: target, using: &generator, options: FitOptions(maxGradientEvaluations: 32_000))
         let reverse = klDivergence(result.approximation, exact)
         #expect(result.gradientEvaluations == 32_000)
         #expect(result.stopReason == .gradientBudget)
