@@ -8,8 +8,9 @@ enum AlgorithmChoice {
     case pbam(rank: Int, batch: Int, schedule: LearningRateSchedule, patch: FactorAnalysisPatch, referenceStart: Bool)
     /// Dense BaM (small D only).
     case bam(batch: Int, schedule: LearningRateSchedule)
-    /// ADVI-LR; with `decay`, the rate falls linearly to 1e-5 over the run (the reference scripts).
-    case adviLowRank(rank: Int, batch: Int, rate: Double, decay: Bool)
+    /// ADVI-LR; with `decay`, the rate falls linearly to 1e-5 over the run (the reference scripts);
+    /// `referenceStart` uses the scripts' unscaled Λ₀, otherwise the library default (as pBaM).
+    case adviLowRank(rank: Int, batch: Int, rate: Double, decay: Bool, referenceStart: Bool)
     /// ADVI-D.
     case adviDiagonal(batch: Int, rate: Double, decay: Bool)
     /// Full-rank ADVI (small D only).
@@ -32,15 +33,16 @@ enum AlgorithmChoice {
             let test = patch.convergenceTest == .klChange ? "KL-change" : "F-ratio"
             return "\(describe(schedule)) eta=\(patch.relaxation) \(test) tol=\(patch.tolerance)\(minimum)\(referenceStart ? " ref-start" : "")"
         case .bam(_, let schedule): return describe(schedule)
-        case .adviLowRank(_, _, let rate, let decay), .adviDiagonal(_, let rate, let decay),
-             .adviFullRank(_, let rate, let decay):
+        case .adviLowRank(_, _, let rate, let decay, let referenceStart):
+            return "lr=\(rate)\(decay ? " linear->1e-5" : "")\(referenceStart ? " ref-start" : "")"
+        case .adviDiagonal(_, let rate, let decay), .adviFullRank(_, let rate, let decay):
             return "lr=\(rate)\(decay ? " linear->1e-5" : "")"
         }
     }
 
     var batch: Int {
         switch self {
-        case .pbam(_, let b, _, _, _), .bam(let b, _), .adviLowRank(_, let b, _, _), .adviDiagonal(let b, _, _),
+        case .pbam(_, let b, _, _, _), .bam(let b, _), .adviLowRank(_, let b, _, _, _), .adviDiagonal(let b, _, _),
              .adviFullRank(let b, _, _):
             return b
         }
@@ -48,7 +50,7 @@ enum AlgorithmChoice {
 
     var rank: Int {
         switch self {
-        case .pbam(let k, _, _, _, _), .adviLowRank(let k, _, _, _): return k
+        case .pbam(let k, _, _, _, _), .adviLowRank(let k, _, _, _, _): return k
         case .bam, .adviDiagonal, .adviFullRank: return 0
         }
     }
@@ -73,8 +75,9 @@ enum AlgorithmChoice {
         case .bam(let b, let schedule):
             return runCheckpointed(try BatchAndMatch(batchSize: b, schedule: schedule), evaluation: evaluation,
                                    labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
-        case .adviLowRank(let k, let b, let rate, let decay):
-            let algorithm = try ADVILowRank(rank: k, batchSize: b, optimizer: adam(rate, decay), initialization: unscaled)
+        case .adviLowRank(let k, let b, let rate, let decay, let referenceStart):
+            let algorithm = try ADVILowRank(rank: k, batchSize: b, optimizer: adam(rate, decay),
+                                            initialization: referenceStart ? unscaled : .random(lambdaScale: 1))
             return runCheckpointed(algorithm, evaluation: evaluation, labels: labels, budget: budget,
                                    checkpoints: checkpoints, progress: progress)
         case .adviDiagonal(let b, let rate, let decay):

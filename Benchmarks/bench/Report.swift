@@ -55,7 +55,7 @@ struct Report {
         return out
     }
 
-    /// The plot: one line per algorithm and setting (the first seed).
+    /// The plot: one line per algorithm and setting (the first seed); log y unless some −ELBO ≤ 0.
     func plot() -> String {
         let series = groups.map { key, group -> SVGPlot.Series in
             let seed = group[0].seed
@@ -65,8 +65,9 @@ struct Report {
         }
         var plot = SVGPlot(title: "\(experiment): \(description)", xLabel: "gradient evaluations",
                            yLabel: isGaussian ? "KL(q || p), closed form" : "-ELBO (Monte Carlo)", series: series)
-        plot.logY = isGaussian
-        if !isGaussian {
+        let values = series.flatMap { $0.points.map(\.y) }
+        plot.logY = isGaussian || values.allSatisfy { $0 > 0 }
+        if !plot.logY {
             let finals = series.compactMap { $0.points.last?.y }.sorted()
             if let best = finals.first, let worst = finals.last { plot.yLimit = worst + (worst - best) + 1 }
         }

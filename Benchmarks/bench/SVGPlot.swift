@@ -16,14 +16,15 @@ struct SVGPlot {
     /// Log-scale y (KL); otherwise linear (−ELBO), clipped to `yLimit` when given.
     var logY = true
     var yLimit: Double?
-    var width = 820.0
+    var width = 1000.0
     var height = 500.0
 
-    private static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    private static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                                  "#bcbd22", "#7f7f7f", "#393b79", "#e7969c"]
 
     /// The SVG document. Points with a non-positive or non-finite coordinate are left out (log axes).
     func render() -> String {
-        let left = 80.0, right = 280.0, top = 40.0, bottom = 60.0
+        let left = 80.0, right = 400.0, top = 40.0, bottom = 60.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let kept = series.map { s in
             Series(name: s.name, points: s.points.filter { $0.x > 0 && $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) })
@@ -65,7 +66,7 @@ struct SVGPlot {
             }
             let legendY = top + 10 + Double(index) * 20
             svg += line(left + plotWidth + 15, legendY, left + plotWidth + 40, legendY, color, width: 3)
-            svg += text(left + plotWidth + 46, legendY + 4, s.name, anchor: "start")
+            svg += "<text x=\"\(format(left + plotWidth + 46))\" y=\"\(format(legendY + 4))\" font-size=\"10.5\">\(escape(s.name))</text>\n"
         }
         return svg + "</svg>\n"
     }

@@ -91,13 +91,6 @@ public struct Matrix: Equatable, Sendable {
         return Array(elements[(j * rows)..<((j + 1) * rows)])
     }
 
-    /// Overwrites column `j` with `values` (length `rows`). Cost O(rows).
-    public mutating func setColumn(_ j: Int, to values: [Double]) {
-        precondition(j >= 0 && j < columns, "Matrix.setColumn: \(j) outside 0..<\(columns)")
-        precondition(values.count == rows, "Matrix.setColumn: \(values.count) values for \(rows) rows")
-        elements.replaceSubrange((j * rows)..<((j + 1) * rows), with: values)
-    }
-
     /// A copy of the columns in `range`, as a rows×range.count matrix. Cost O(rows·range.count).
     public func columns(_ range: Range<Int>) -> Matrix {
         precondition(range.lowerBound >= 0 && range.upperBound <= columns,

@@ -38,10 +38,7 @@ public struct ADVIDiagonal: VariationalAlgorithm {
     public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> ADVIDiagonalState {
         let q: DiagonalGaussian
         if let given = initialization {
-            guard given.dimension == dimension else {
-                throw VariationalInferenceError.dimensionMismatch(what: "initial approximation", expected: dimension,
-                                                                  actual: given.dimension)
-            }
+            try requireDimension(given.dimension, dimension, "initial approximation")
             q = given
         } else {
             let sigma = generator.uniforms(dimension).map { Swift.max($0, 1e-3) }
@@ -58,9 +55,7 @@ public struct ADVIDiagonal: VariationalAlgorithm {
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         let d = q.dimension
-        guard model.dimension == d else {
-            throw VariationalInferenceError.dimensionMismatch(what: "model", expected: d, actual: model.dimension)
-        }
+        try requireDimension(model.dimension, d, "model")
         let sigma = q.variances.map { $0.squareRoot() }
         var evaluations = 0
         var moments = state.moments

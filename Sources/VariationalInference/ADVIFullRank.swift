@@ -39,10 +39,7 @@ public struct ADVIFullRank: VariationalAlgorithm {
     public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> ADVIFullRankState {
         let q = try initialization ?? DenseGaussian(mean: [Double](repeating: 0, count: dimension),
                                                    covariance: Matrix.identity(dimension))
-        guard q.dimension == dimension else {
-            throw VariationalInferenceError.dimensionMismatch(what: "initial approximation", expected: dimension,
-                                                              actual: q.dimension)
-        }
+        try requireDimension(q.dimension, dimension, "initial approximation")
         return ADVIFullRankState(approximation: q, factor: q.cholesky.lower, batchSize: batchSize)
     }
 
@@ -54,9 +51,7 @@ public struct ADVIFullRank: VariationalAlgorithm {
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation, factor = state.factor
         let d = q.dimension
-        guard model.dimension == d else {
-            throw VariationalInferenceError.dimensionMismatch(what: "model", expected: d, actual: model.dimension)
-        }
+        try requireDimension(model.dimension, d, "model")
         var evaluations = 0
         var moments = state.moments
         var rate = optimizer.schedule.value(at: moments.steps)

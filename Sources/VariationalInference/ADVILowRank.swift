@@ -79,9 +79,7 @@ public struct ADVILowRank: VariationalAlgorithm {
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         let d = q.dimension, k = q.rank
-        guard model.dimension == d else {
-            throw VariationalInferenceError.dimensionMismatch(what: "model", expected: d, actual: model.dimension)
-        }
+        try requireDimension(model.dimension, d, "model")
         var evaluations = 0
         var moments = state.moments
         var rate = optimizer.schedule.value(at: moments.steps)

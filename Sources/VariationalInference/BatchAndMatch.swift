@@ -45,10 +45,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
     public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> BatchAndMatchState {
         let q = try initialization ?? DenseGaussian(mean: [Double](repeating: 0, count: dimension),
                                                    covariance: Matrix.identity(dimension))
-        guard q.dimension == dimension else {
-            throw VariationalInferenceError.dimensionMismatch(what: "initial approximation", expected: dimension,
-                                                              actual: q.dimension)
-        }
+        try requireDimension(q.dimension, dimension, "initial approximation")
         return BatchAndMatchState(approximation: q, batchSize: batchSize)
     }
 
@@ -59,9 +56,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
     public func step<Model: LogDensityModel>(_ state: inout BatchAndMatchState, model: Model,
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
-        guard model.dimension == q.dimension else {
-            throw VariationalInferenceError.dimensionMismatch(what: "model", expected: q.dimension, actual: model.dimension)
-        }
+        try requireDimension(model.dimension, q.dimension, "model")
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
         var evaluations = 0
         let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {

@@ -12,9 +12,7 @@ public struct DiagonalGaussian: GaussianApproximation {
     /// - Throws: `VariationalInferenceError.dimensionMismatch` for unequal lengths, `.invalidArgument`
     ///   for D < 1 or a variance that is not finite and > 0, `.nonFinite` for a non-finite mean.
     public init(mean: [Double], variances: [Double]) throws {
-        guard variances.count == mean.count else {
-            throw VariationalInferenceError.dimensionMismatch(what: "variances", expected: mean.count, actual: variances.count)
-        }
+        try requireDimension(variances.count, mean.count, "variances")
         try require(!mean.isEmpty, "a Gaussian needs dimension ≥ 1")
         guard Vector.isFinite(mean) else { throw VariationalInferenceError.nonFinite(what: "mean") }
         if let i = variances.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {

@@ -11,9 +11,7 @@ public func elboEstimate<Q: GaussianApproximation, Model: LogDensityModel>(
     of q: Q, model: Model, draws: Int, using generator: inout Xoshiro256StarStar
 ) throws -> Double {
     try require(draws >= 1, "ELBO estimate needs at least one draw, got \(draws)")
-    guard model.dimension == q.dimension else {
-        throw VariationalInferenceError.dimensionMismatch(what: "model", expected: q.dimension, actual: model.dimension)
-    }
+    try requireDimension(model.dimension, q.dimension, "model")
     let points = q.sample(count: draws, using: &generator)
     var total = 0.0
     for b in 0..<draws {

@@ -53,9 +53,7 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
 
     var current = try state ?? algorithm.initialState(dimension: model.dimension, using: &generator)
     let start = algorithm.approximation(of: current)
-    guard start.dimension == model.dimension else {
-        throw VariationalInferenceError.dimensionMismatch(what: "state", expected: model.dimension, actual: start.dimension)
-    }
+    try requireDimension(start.dimension, model.dimension, "state")
     let clock = ContinuousClock()
     let started = clock.now
     var iterations = 0, evaluations = 0, quietStreak = 0

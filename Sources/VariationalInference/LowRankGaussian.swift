@@ -16,12 +16,8 @@ public struct LowRankGaussian: GaussianApproximation {
     ///   `.nonFinite` for a non-finite mean, and the `LinearAlgebraError` of `LowRankPlusDiagonal`
     ///   for ψ that is not finite and positive or a non-finite Λ.
     public init(mean: [Double], psi: [Double], lambda: Matrix) throws {
-        guard psi.count == mean.count else {
-            throw VariationalInferenceError.dimensionMismatch(what: "ψ", expected: mean.count, actual: psi.count)
-        }
-        guard lambda.rows == mean.count else {
-            throw VariationalInferenceError.dimensionMismatch(what: "Λ rows", expected: mean.count, actual: lambda.rows)
-        }
+        try requireDimension(psi.count, mean.count, "ψ")
+        try requireDimension(lambda.rows, mean.count, "Λ rows")
         guard Vector.isFinite(mean) else { throw VariationalInferenceError.nonFinite(what: "mean") }
         self.mean = mean
         self.covariance = try LowRankPlusDiagonal(psi: psi, lambda: lambda)

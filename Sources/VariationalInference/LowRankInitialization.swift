@@ -26,10 +26,7 @@ public enum LowRankInitialization: Sendable {
         try require(rank < dimension, "rank K = \(rank) must be < dimension D = \(dimension)")
         switch self {
         case .given(let q):
-            guard q.dimension == dimension else {
-                throw VariationalInferenceError.dimensionMismatch(what: "initial approximation", expected: dimension,
-                                                                  actual: q.dimension)
-            }
+            try requireDimension(q.dimension, dimension, "initial approximation")
             return q
         case .random(let scale):
             let psi = generator.uniforms(dimension).map { Swift.max($0, psiFloor) }

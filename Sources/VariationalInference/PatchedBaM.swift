@@ -82,9 +82,7 @@ public struct PatchedBaM: VariationalAlgorithm {
     public func step<Model: LogDensityModel>(_ state: inout PatchedBaMState, model: Model,
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
-        guard model.dimension == q.dimension else {
-            throw VariationalInferenceError.dimensionMismatch(what: "model", expected: q.dimension, actual: model.dimension)
-        }
+        try requireDimension(model.dimension, q.dimension, "model")
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
         var evaluations = 0
         let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {

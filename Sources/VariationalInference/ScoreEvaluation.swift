@@ -9,11 +9,7 @@ import LowRankLinalg
 func evaluateScores<Model: LogDensityModel>(_ model: Model, at points: Matrix, into scores: inout Matrix) throws -> Bool {
     let rows = points.rows, columns = points.columns
     try model.gradients(at: points, into: &scores)
-    guard scores.rows == rows else {
-        throw VariationalInferenceError.dimensionMismatch(what: "model scores (rows)", expected: rows, actual: scores.rows)
-    }
-    guard scores.columns == columns else {
-        throw VariationalInferenceError.dimensionMismatch(what: "model scores (columns)", expected: columns, actual: scores.columns)
-    }
+    try requireDimension(scores.rows, rows, "model scores (rows)")
+    try requireDimension(scores.columns, columns, "model scores (columns)")
     return scores.isFinite
 }

@@ -13,3 +13,8 @@ public enum VariationalInferenceError: Error, Equatable, Sendable {
 func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(VariationalInferenceError) {
     if !condition { throw .invalidArgument(message()) }
 }
+
+/// Throws `.dimensionMismatch(what:expected:actual:)` unless `actual == expected`.
+func requireDimension(_ actual: Int, _ expected: Int, _ what: String) throws(VariationalInferenceError) {
+    if actual != expected { throw .dimensionMismatch(what: what, expected: expected, actual: actual) }
+}
