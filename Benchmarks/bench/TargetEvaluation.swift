@@ -28,11 +28,11 @@ struct TargetEvaluation<Model: LogDensityModel> {
         var result = Metrics()
         if let p = exact {
             if let lowRank = (q as? LowRankGaussian) ?? (q as? DiagonalGaussian)?.asLowRank {
-                result.klReverse = klDivergence(lowRank, p)
-                result.klForward = klDivergence(p, lowRank)
+                result.klReverse = try? klDivergence(lowRank, p)
+                result.klForward = try? klDivergence(p, lowRank)
             } else if let dense = q as? DenseGaussian, let denseP = denseExact {
-                result.klReverse = klDivergence(dense, denseP)
-                result.klForward = klDivergence(denseP, dense)
+                result.klReverse = try? klDivergence(dense, denseP)
+                result.klForward = try? klDivergence(denseP, dense)
             }
         } else {
             var generator = Xoshiro256StarStar(seed: 20_250_101)

@@ -72,7 +72,7 @@ public struct ADVIDiagonal: VariationalAlgorithm {
             var parameters = q.mean + sigma.map { _log($0) }
             let lossGradient = (gradient.mean + gradient.logScale).map { -$0 }
             moments = state.moments
-            rate = optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
+            rate = try optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
             guard Vector.isFinite(parameters),
                   let next = try? DiagonalGaussian(mean: Array(parameters[0..<d]),
                                                    variances: parameters[d...].map { _exp(2 * $0) }) else {

@@ -67,7 +67,7 @@ public struct ADVIFullRank: VariationalAlgorithm {
             var parameters = q.mean + factor.elements
             let lossGradient = (gradient.mean + gradient.factor.elements).map { -$0 }
             moments = state.moments
-            rate = optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
+            rate = try optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
             let nextFactor = Matrix(rows: d, columns: d, elements: Array(parameters[d...]))
             guard Vector.isFinite(parameters),
                   let next = try? DenseGaussian(mean: Array(parameters[0..<d]),

@@ -86,7 +86,7 @@ public struct ADVILowRank: VariationalAlgorithm {
         let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
             let noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
             let latent = generator.standardNormalMatrix(rows: k, columns: batchSize)
-            let points = q.reparameterize(noise: noise, latent: latent)
+            let points = try q.reparameterize(noise: noise, latent: latent)
             evaluations += batchSize
             guard try evaluateScores(model, at: points, into: &state.scores) else {
                 return UpdateOutcome<LowRankGaussian>.rejected(emSteps: nil)
@@ -113,7 +113,7 @@ public struct ADVILowRank: VariationalAlgorithm {
         let gradient = elboGradient(q, scores: scores, noise: noise, latent: latent)
         var parameters = q.mean + variableParameters(q.psi) + q.lambda.elements
         let lossGradient = (gradient.mean + gradient.variance + gradient.lambda.elements).map { -$0 }
-        rate = optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
+        rate = try optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
         guard Vector.isFinite(parameters) else { return nil }
         let psi: [Double]
         switch parameterization {

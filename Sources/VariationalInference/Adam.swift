@@ -29,10 +29,11 @@ public struct Adam: Sendable {
 
     /// One descent step on `parameters` along `gradient` (of the loss), advancing `moments`.
     /// Returns the step size used.
+    /// - Throws: `VariationalInferenceError.dimensionMismatch` when the lengths differ.
     @discardableResult
-    public func descend(_ parameters: inout [Double], gradient: [Double], moments: inout AdamMoments) -> Double {
-        precondition(parameters.count == gradient.count && moments.first.count == gradient.count,
-                     "Adam.descend: \(parameters.count) parameters, \(gradient.count) gradient entries, \(moments.first.count) moments")
+    public func descend(_ parameters: inout [Double], gradient: [Double], moments: inout AdamMoments) throws -> Double {
+        try requireDimension(gradient.count, parameters.count, "gradient")
+        try requireDimension(moments.first.count, parameters.count, "Adam moments")
         let rate = schedule.value(at: moments.steps)
         moments.steps += 1
         let t = Double(moments.steps)

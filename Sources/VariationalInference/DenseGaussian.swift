@@ -40,8 +40,8 @@ public struct DenseGaussian: GaussianApproximation {
     public var entropy: Double { 0.5 * (Double(dimension) * (1 + logTwoPi) + logDeterminant) }
 
     /// log q(x) through a triangular solve. Cost D² flops.
-    public func logDensity(at x: [Double]) -> Double {
-        precondition(x.count == dimension, "DenseGaussian.logDensity: x has \(x.count) entries, D = \(dimension)")
+    public func logDensity(at x: [Double]) throws -> Double {
+        try requireDimension(x.count, dimension, "point")
         let whitened = cholesky.solveLower(Matrix(rows: dimension, columns: 1, elements: Vector.subtract(x, mean)))
         return -0.5 * (BLAS.dot(whitened.elements, whitened.elements) + logDeterminant + Double(dimension) * logTwoPi)
     }

@@ -32,8 +32,8 @@ public struct DiagonalGaussian: GaussianApproximation {
     public var entropy: Double { 0.5 * (Double(dimension) * (1 + logTwoPi) + logDeterminant) }
 
     /// log q(x). Cost O(D).
-    public func logDensity(at x: [Double]) -> Double {
-        precondition(x.count == dimension, "DiagonalGaussian.logDensity: x has \(x.count) entries, D = \(dimension)")
+    public func logDensity(at x: [Double]) throws -> Double {
+        try requireDimension(x.count, dimension, "point")
         var quadratic = 0.0
         for i in 0..<dimension { quadratic += (x[i] - mean[i]) * (x[i] - mean[i]) / variances[i] }
         return -0.5 * (quadratic + logDeterminant + Double(dimension) * logTwoPi)

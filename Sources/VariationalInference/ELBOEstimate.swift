@@ -16,7 +16,7 @@ public func elboEstimate<Q: GaussianApproximation, Model: LogDensityModel>(
     var total = 0.0
     for b in 0..<draws {
         let x = points.column(b)
-        total += try model.logDensity(at: x) - q.logDensity(at: x)
+        total += try model.logDensity(at: x) - (try q.logDensity(at: x))
     }
     return total / Double(draws)
 }

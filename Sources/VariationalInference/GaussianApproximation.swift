@@ -14,7 +14,8 @@ public protocol GaussianApproximation: Sendable {
     /// The differential entropy ½ log det(2πe Σ).
     var entropy: Double { get }
     /// log q(x), normalized, for x of length D.
-    func logDensity(at x: [Double]) -> Double
+    /// - Throws: `VariationalInferenceError.dimensionMismatch` when x does not have length D.
+    func logDensity(at x: [Double]) throws -> Double
     /// `count` independent draws as the columns of a D×count matrix.
     func sample(count: Int, using generator: inout Xoshiro256StarStar) -> Matrix
     /// log det Σ.

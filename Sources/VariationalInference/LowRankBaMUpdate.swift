@@ -22,13 +22,20 @@ public struct LowRankBaMUpdate: Sendable {
     /// scores (D×B), with learning rate λ > 0. Symmetric form (§2.2): T is symmetrized and
     /// eigendecomposed, its eigenvalues clamped at 0, and P = (VQ)·W·diag(1/m).
     /// Cost 2D(B+1)(K+B+1) + 2D(B+1)² + O(B³) flops.
-    /// - Throws: `LinearAlgebraError` if the (B+1)×(B+1) eigensolver fails.
+    /// - Throws: `LinearAlgebraError` if the (B+1)×(B+1) eigensolver fails;
+    ///   `VariationalInferenceError.dimensionMismatch` for inconsistent shapes or a workspace whose
+    ///   order is not B+1; `.invalidArgument` for λ that is not finite and > 0.
     public init(mean: [Double], psi: [Double], lambda: Matrix, points: Matrix, scores: Matrix,
-                learningRate: Double, workspace: inout SymmetricEigenWorkspace) throws(LinearAlgebraError) {
+                learningRate: Double, workspace: inout SymmetricEigenWorkspace) throws {
         let d = mean.count, b = points.columns
-        precondition(psi.count == d && lambda.rows == d && points.rows == d && scores.rows == d && scores.columns == b,
-                     "LowRankBaMUpdate: inconsistent shapes")
-        precondition(workspace.order == b + 1, "LowRankBaMUpdate: eigen workspace of order \(workspace.order), need \(b + 1)")
+        try requireDimension(psi.count, d, "ψ")
+        try requireDimension(lambda.rows, d, "Λ rows")
+        try requireDimension(points.rows, d, "points rows")
+        try requireDimension(scores.rows, d, "scores rows")
+        try requireDimension(scores.columns, b, "scores columns")
+        try requireDimension(workspace.order, b + 1, "eigen workspace order")
+        try require(b >= 1, "the batch needs at least one point")
+        try require(learningRate > 0 && learningRate.isFinite, "learning rate λ must be finite and > 0, got \(learningRate)")
         let rate = learningRate
         let xbar = TallSkinny.columnMean(points)
         let gbar = TallSkinny.columnMean(scores)

@@ -39,8 +39,8 @@ public struct LowRankGaussian: GaussianApproximation {
     public var entropy: Double { 0.5 * (Double(dimension) * (1 + logTwoPi) + logDeterminant) }
 
     /// log q(x) = −½[(x−μ)ᵀΣ⁻¹(x−μ) + log det Σ + D log 2π], by Woodbury. Cost O(DK).
-    public func logDensity(at x: [Double]) -> Double {
-        precondition(x.count == dimension, "LowRankGaussian.logDensity: x has \(x.count) entries, D = \(dimension)")
+    public func logDensity(at x: [Double]) throws -> Double {
+        try requireDimension(x.count, dimension, "point")
         let quadratic = covariance.inverseQuadraticForm(Vector.subtract(x, mean))
         return -0.5 * (quadratic + logDeterminant + Double(dimension) * logTwoPi)
     }
@@ -51,14 +51,16 @@ public struct LowRankGaussian: GaussianApproximation {
     public func sample(count: Int, using generator: inout Xoshiro256StarStar) -> Matrix {
         let noise = generator.standardNormalMatrix(rows: dimension, columns: count)
         let latent = generator.standardNormalMatrix(rows: rank, columns: count)
-        return reparameterize(noise: noise, latent: latent)
+        return try! reparameterize(noise: noise, latent: latent)
     }
 
     /// X = μ1ᵀ + diag(√ψ)·E + Λ·Z for standard-normal E (D×m) and Z (K×m): the reparameterization
     /// that ADVI-LR differentiates through. Cost 2DKm flops (one GEMM) + O(Dm).
-    public func reparameterize(noise: Matrix, latent: Matrix) -> Matrix {
-        precondition(noise.rows == dimension && latent.rows == rank && noise.columns == latent.columns,
-                     "LowRankGaussian.reparameterize: E is \(noise.rows)×\(noise.columns), Z is \(latent.rows)×\(latent.columns)")
+    /// - Throws: `VariationalInferenceError.dimensionMismatch` for E not D×m or Z not K×m.
+    public func reparameterize(noise: Matrix, latent: Matrix) throws -> Matrix {
+        try requireDimension(noise.rows, dimension, "noise rows")
+        try requireDimension(latent.rows, rank, "latent rows")
+        try requireDimension(latent.columns, noise.columns, "latent columns")
         var points = TallSkinny.rowScaled(noise, by: psi.map { $0.squareRoot() })
         TallSkinny.addToColumns(&points, mean)
         BLAS.gemm(lambda, latent, beta: 1, into: &points)

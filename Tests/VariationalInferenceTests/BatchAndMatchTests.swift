@@ -40,7 +40,7 @@ import VariationalInference
         let result = try fit(algorithm, model: target, using: &generator, options: FitOptions(maxIterations: 50))
         let denseTarget = try DenseGaussian(mean: exact.mean, covariance: Matrix.diagonal(exact.psi)
                                             + BLAS.gemm(exact.lambda, exact.lambda, transB: .transpose))
-        let kl = klDivergence(result.approximation, denseTarget)
+        let kl = try klDivergence(result.approximation, denseTarget)
         #expect(kl < 1e-6, "KL after 50 iterations: \(kl)")
     }
 

@@ -48,6 +48,24 @@ import VariationalInference
         #expect(relativeError(try update.logDeterminant(), try Cholesky(denseS).logDeterminant) <= 1e-10)
     }
 
+    @Test func inconsistentShapesAndBadRatesAreThrown() {
+        var workspace = SymmetricEigenWorkspace(order: 3)
+        let lambda = Matrix(rows: 4, columns: 1, repeating: 0.5)
+        let points = Matrix(rows: 4, columns: 2, repeating: 1), scores = Matrix(rows: 4, columns: 2, repeating: -1)
+        #expect(throws: VariationalInferenceError.dimensionMismatch(what: "ψ", expected: 4, actual: 3)) {
+            try LowRankBaMUpdate(mean: [0, 0, 0, 0], psi: [1, 1, 1], lambda: lambda, points: points, scores: scores,
+                                 learningRate: 1, workspace: &workspace)
+        }
+        #expect(throws: VariationalInferenceError.dimensionMismatch(what: "scores columns", expected: 2, actual: 3)) {
+            try LowRankBaMUpdate(mean: [0, 0, 0, 0], psi: [1, 1, 1, 1], lambda: lambda, points: points,
+                                 scores: Matrix(rows: 4, columns: 3), learningRate: 1, workspace: &workspace)
+        }
+        #expect(throws: VariationalInferenceError.self) {
+            try LowRankBaMUpdate(mean: [0, 0, 0, 0], psi: [1, 1, 1, 1], lambda: lambda, points: points, scores: scores,
+                                 learningRate: -1, workspace: &workspace)
+        }
+    }
+
     @Test func vanishingLearningRateLeavesQUnchanged() throws {
         var rng = Xoshiro256StarStar(seed: 3)
         let d = 10, b = 4

@@ -26,7 +26,7 @@ import VariationalInference
         var generator = Xoshiro256StarStar(seed: seed)
         let algorithm = try PatchedBaM(rank: 8, batchSize: 32, schedule: .decaying(initial: 32 * 128, exponent: 1))
         let result = try fit(algorithm, model: target, using: &generator, options: FitOptions(maxGradientEvaluations: 32_000))
-        let reverse = klDivergence(result.approximation, exact)
+        let reverse = try klDivergence(result.approximation, exact)
         #expect(result.gradientEvaluations == 32_000)
         #expect(result.stopReason == .gradientBudget)
         #expect(reverse < 0.01, "reverse KL \(reverse)")
