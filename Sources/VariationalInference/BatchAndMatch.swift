@@ -9,8 +9,9 @@ import LowRankLinalg
 /// Σ' = L W diag(2/(1 + √(1 + 4a))) Wᵀ Lᵀ and μ' = μ/(1+λ) + (λ/(1+λ))(Σ'ḡ + x̄). No non-symmetric
 /// square root. Cost O(D²B + D³) per iteration plus B score evaluations; memory O(D²).
 ///
-/// Safeguards as in `PatchedBaM`: retries after recoverable failures, and non-finite scores or a
-/// non-positive-definite update keep the parameters and halve the λ multiplier.
+/// Safeguards as in `PatchedBaM`: retries after recoverable failures; non-finite scores or a
+/// non-positive-definite update keep the parameters and halve the λ multiplier; exhausted retries
+/// undo the previous accepted update (after the first iteration).
 public struct BatchAndMatch: VariationalAlgorithm {
     /// The approximation family.
     public typealias Approximation = DenseGaussian
@@ -59,26 +60,42 @@ public struct BatchAndMatch: VariationalAlgorithm {
         try requireDimension(model.dimension, q.dimension, "model")
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
         var evaluations = 0
-        let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
-            let points = q.sample(count: batchSize, using: &generator)
-            evaluations += batchSize
-            guard try evaluateScores(model, at: points, into: &state.scores) else {
-                return UpdateOutcome<DenseGaussian>.rejected(emSteps: nil)
+        let outcome: UpdateOutcome<DenseGaussian>, failures: Int
+        do {
+            (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
+                let points = q.sample(count: batchSize, using: &generator)
+                evaluations += batchSize
+                guard try evaluateScores(model, at: points, into: &state.scores) else {
+                    return UpdateOutcome<DenseGaussian>.rejected(emSteps: nil)
+                }
+                return try update(q, points: points, scores: state.scores, rate: rate, workspace: &state.eigenWorkspace)
             }
-            return try update(q, points: points, scores: state.scores, rate: rate, workspace: &state.eigenWorkspace)
+        } catch let failure as StepFailure {
+            guard failure.exhaustedRetries, let previous = state.previousApproximation else { throw failure }
+            let report = try rejectUpdate(&state, evaluations: failure.gradientEvaluations, rate: rate)
+            state.approximation = previous
+            state.previousApproximation = nil
+            return report
         }
         switch outcome {
         case .accepted(let next, _):
+            state.previousApproximation = q
             state.approximation = next
             state.iteration += 1
             state.learningRateMultiplier = 1
             return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures))
         case .rejected:
-            try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
-            state.iteration += 1
-            state.learningRateMultiplier *= 0.5
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted)
+            return try rejectUpdate(&state, evaluations: evaluations, rate: rate)
         }
+    }
+
+    /// Keeps the parameters, halves the λ multiplier and counts a bad update; throws once more than
+    /// `maxBadUpdates` have happened (leaving the state as it was).
+    private func rejectUpdate(_ state: inout BatchAndMatchState, evaluations: Int, rate: Double) throws -> StepReport {
+        try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
+        state.iteration += 1
+        state.learningRateMultiplier *= 0.5
+        return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted)
     }
 
     /// The closed-form update from one scored batch; a rejection when it is not finite and positive
@@ -120,6 +137,9 @@ public struct BatchAndMatchState: Sendable {
     public internal(set) var learningRateMultiplier = 1.0
     /// Rejected updates so far.
     public internal(set) var badUpdates = 0
+    /// The approximation before the last accepted update, restored when the next iteration exhausts
+    /// its retries; nil at the start and after a restore.
+    public internal(set) var previousApproximation: DenseGaussian?
     var scores: Matrix
     var eigenWorkspace: SymmetricEigenWorkspace
 

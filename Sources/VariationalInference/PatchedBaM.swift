@@ -11,8 +11,12 @@ import LowRankLinalg
 /// Safeguards (§5.4): a recoverable `ModelError` or a `LinearAlgebraError` redoes the iteration with a
 /// fresh batch, up to `maxRetries` times; non-finite scores or a non-finite update keep the
 /// parameters, halve the λ multiplier and the EM tolerance multiplier (both reset to 1 after an
-/// accepted update); more than `maxBadUpdates` such events, exhausted retries or a non-recoverable
-/// model error end the fit with `FitFailure` holding the last good approximation.
+/// accepted update). When the retries run out, the previous accepted update is undone (the
+/// approximation returns to the one before it, as the reference's revert to a snapshot) and counted
+/// as a bad update with the same halving; in the first iteration, with nothing to undo, the fit
+/// stops. More than `maxBadUpdates` bad updates or a non-recoverable model error end the fit with
+/// `FitFailure` holding the last good approximation. Keeping the previous approximation doubles the
+/// O(D(K+2)) memory of q.
 public struct PatchedBaM: VariationalAlgorithm {
     /// The approximation family: q = N(μ, diag(ψ) + ΛΛᵀ).
     public typealias Approximation = LowRankGaussian
@@ -85,15 +89,25 @@ public struct PatchedBaM: VariationalAlgorithm {
         try requireDimension(model.dimension, q.dimension, "model")
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
         var evaluations = 0
-        let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
-            let points = state.iteration == 0 && firstBatchFromStandardNormal
-                ? generator.standardNormalMatrix(rows: q.dimension, columns: batchSize)
-                : q.sample(count: batchSize, using: &generator)
-            evaluations += batchSize
-            return try update(q, points: points, model: model, rate: rate, state: &state)
+        let outcome: UpdateOutcome<LowRankGaussian>, failures: Int
+        do {
+            (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
+                let points = state.iteration == 0 && firstBatchFromStandardNormal
+                    ? generator.standardNormalMatrix(rows: q.dimension, columns: batchSize)
+                    : q.sample(count: batchSize, using: &generator)
+                evaluations += batchSize
+                return try update(q, points: points, model: model, rate: rate, state: &state)
+            }
+        } catch let failure as StepFailure {
+            guard failure.exhaustedRetries, let previous = state.previousApproximation else { throw failure }
+            let report = try rejectUpdate(&state, evaluations: failure.gradientEvaluations, rate: rate)
+            state.approximation = previous
+            state.previousApproximation = nil
+            return report
         }
         switch outcome {
         case .accepted(let next, let emSteps):
+            state.previousApproximation = q
             state.approximation = next
             state.iteration += 1
             state.learningRateMultiplier = 1
@@ -158,6 +172,9 @@ public struct PatchedBaMState: Sendable {
     public internal(set) var toleranceMultiplier: Double = 1
     /// Rejected updates so far.
     public internal(set) var badUpdates: Int = 0
+    /// The approximation before the last accepted update, restored when the next iteration exhausts
+    /// its retries; nil at the start and after a restore.
+    public internal(set) var previousApproximation: LowRankGaussian?
     var scores: Matrix
     var eigenWorkspace: SymmetricEigenWorkspace
 

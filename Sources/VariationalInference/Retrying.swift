@@ -26,6 +26,14 @@ func retrying<T>(maxRetries: Int, evaluations: () -> Int, _ attempt: () throws -
     }
 }
 
+extension StepFailure {
+    /// Whether the iteration failed because its retries ran out on recoverable failures (a
+    /// recoverable `ModelError` or a `LinearAlgebraError`), rather than on a fatal error.
+    var exhaustedRetries: Bool {
+        (underlying as? ModelError)?.isRecoverable == true || underlying is LinearAlgebraError
+    }
+}
+
 /// The outcome of one attempt at an update.
 enum UpdateOutcome<Approximation> {
     /// The new approximation, with the EM steps it took (pBaM) or nil.

@@ -55,6 +55,9 @@ import VariationalInference
         let a = try run(1, target), b = try run(1, target), c = try run(2, target)
         #expect(a.approximation.covariance == b.approximation.covariance && a.approximation.mean == b.approximation.mean)
         #expect(a.approximation.mean != c.approximation.mean)
+        let overflowing = try run(1, FaultyModel(target, failingBatches: 2...12))
+        #expect(overflowing.state.badUpdates == 1 && overflowing.approximation.covariance.isFinite,
+                "batches 2–12 exhaust iteration 1's retries: iteration 0's update is undone once")
         let faulty = try run(1, FaultyModel(target, nanEvery: 3))
         #expect(faulty.state.badUpdates == 4)
         #expect(faulty.approximation.covariance.isFinite && Vector.isFinite(faulty.approximation.mean))

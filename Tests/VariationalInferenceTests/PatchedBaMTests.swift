@@ -99,6 +99,27 @@ import VariationalInference
         }
     }
 
+    /// Batches 3–5 all fail, so iteration 2 (batches 3, 4, 5 with maxRetries 2) exhausts its retries:
+    /// the update of iteration 1 is undone, λ is halved, and the fit goes on from batch 6.
+    @Test func exhaustedRetriesUndoThePreviousUpdate() throws {
+        var targetGenerator = Xoshiro256StarStar(seed: 12)
+        let target = try LowRankGaussianTarget.synthetic(dimension: 12, rank: 2, using: &targetGenerator)
+        let algorithm = try PatchedBaM(rank: 2, batchSize: 4, schedule: .constant(48), maxRetries: 2)
+        var generator = Xoshiro256StarStar(seed: 13)
+        let model = FaultyModel(target, failingBatches: 3...5)
+        var state = try algorithm.initialState(dimension: 12, using: &generator)
+        _ = try algorithm.step(&state, model: model, using: &generator)
+        let beforeSecond = state.approximation
+        _ = try algorithm.step(&state, model: model, using: &generator)
+        #expect(state.previousApproximation?.mean == beforeSecond.mean)
+        let report = try algorithm.step(&state, model: model, using: &generator)
+        #expect(report.status == .reverted && report.gradientEvaluations == 12)
+        #expect(state.approximation.mean == beforeSecond.mean && state.approximation.lambda == beforeSecond.lambda)
+        #expect(state.learningRateMultiplier == 0.5 && state.badUpdates == 1 && state.previousApproximation == nil)
+        let next = try algorithm.step(&state, model: model, using: &generator)
+        #expect(next.status == .ok && next.learningRate == 24)
+    }
+
     @Test func invalidSettingsAreClearErrors() throws {
         var targetGenerator = Xoshiro256StarStar(seed: 8)
         #expect(throws: VariationalInferenceError.self) { try PatchedBaM(rank: 0, batchSize: 4, schedule: .constant(1)) }

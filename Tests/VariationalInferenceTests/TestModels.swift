@@ -7,12 +7,15 @@ final class FaultyModel<Base: LogDensityModel>: LogDensityModel {
     let base: Base
     let nanEvery: Int?
     let alwaysThrow: ModelError?
+    /// 1-based batch numbers on which a recoverable "overflow" ModelError is thrown.
+    let failingBatches: ClosedRange<Int>?
     private(set) var batches = 0
 
-    init(_ base: Base, nanEvery: Int? = nil, alwaysThrow: ModelError? = nil) {
+    init(_ base: Base, nanEvery: Int? = nil, alwaysThrow: ModelError? = nil, failingBatches: ClosedRange<Int>? = nil) {
         self.base = base
         self.nanEvery = nanEvery
         self.alwaysThrow = alwaysThrow
+        self.failingBatches = failingBatches
     }
 
     var dimension: Int { base.dimension }
@@ -23,6 +26,7 @@ final class FaultyModel<Base: LogDensityModel>: LogDensityModel {
     func gradients(at points: Matrix, into scores: inout Matrix) throws {
         batches += 1
         if let error = alwaysThrow { throw error }
+        if let range = failingBatches, range.contains(batches) { throw ModelError("overflow") }
         try base.gradients(at: points, into: &scores)
         if let n = nanEvery, batches % n == 0 { scores[0, 0] = .nan }
     }
