@@ -47,7 +47,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
         let q = try initialization ?? DenseGaussian(mean: [Double](repeating: 0, count: dimension),
                                                    covariance: Matrix.identity(dimension))
         try requireDimension(q.dimension, dimension, "initial approximation")
-        return BatchAndMatchState(approximation: q, batchSize: batchSize)
+        return BatchAndMatchState(approximation: q, batchSize: batchSize, eigenOrder: dimension)
     }
 
     /// The approximation the state holds.
@@ -59,43 +59,12 @@ public struct BatchAndMatch: VariationalAlgorithm {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
-        var evaluations = 0
-        let outcome: UpdateOutcome<DenseGaussian>, failures: Int
-        do {
-            (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
-                let points = q.sample(count: batchSize, using: &generator)
-                evaluations += batchSize
-                guard try evaluateScores(model, at: points, into: &state.scores) else {
-                    return UpdateOutcome<DenseGaussian>.rejected(emSteps: nil)
-                }
-                return try update(q, points: points, scores: state.scores, rate: rate, workspace: &state.eigenWorkspace)
-            }
-        } catch let failure as StepFailure {
-            guard failure.exhaustedRetries, let previous = state.previousApproximation else { throw failure }
-            let report = try rejectUpdate(&state, evaluations: failure.gradientEvaluations, rate: rate)
-            state.approximation = previous
-            state.previousApproximation = nil
-            return report
+        return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations in
+            let points = q.sample(count: batchSize, using: &generator)
+            evaluations += batchSize
+            guard try evaluateScores(model, at: points, into: &state.scores) else { return .rejected(emSteps: nil) }
+            return try update(q, points: points, scores: state.scores, rate: rate, workspace: &state.eigenWorkspace)
         }
-        switch outcome {
-        case .accepted(let next, _):
-            state.previousApproximation = q
-            state.approximation = next
-            state.iteration += 1
-            state.learningRateMultiplier = 1
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures))
-        case .rejected:
-            return try rejectUpdate(&state, evaluations: evaluations, rate: rate)
-        }
-    }
-
-    /// Keeps the parameters, halves the λ multiplier and counts a bad update; throws once more than
-    /// `maxBadUpdates` have happened (leaving the state as it was).
-    private func rejectUpdate(_ state: inout BatchAndMatchState, evaluations: Int, rate: Double) throws -> StepReport {
-        try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
-        state.iteration += 1
-        state.learningRateMultiplier *= 0.5
-        return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted)
     }
 
     /// The closed-form update from one scored batch; a rejection when it is not finite and positive
@@ -127,25 +96,5 @@ public struct BatchAndMatch: VariationalAlgorithm {
     }
 }
 
-/// Dense BaM's state: the approximation, the iteration counter t, the λ multiplier, rejected updates.
-public struct BatchAndMatchState: Sendable {
-    /// The current approximation.
-    public internal(set) var approximation: DenseGaussian
-    /// The iteration counter t (rejected updates count).
-    public internal(set) var iteration = 0
-    /// The factor on λ_t (halved after each rejected update, reset to 1 after an accepted one).
-    public internal(set) var learningRateMultiplier = 1.0
-    /// Rejected updates so far.
-    public internal(set) var badUpdates = 0
-    /// The approximation before the last accepted update, restored when the next iteration exhausts
-    /// its retries; nil at the start and after a restore.
-    public internal(set) var previousApproximation: DenseGaussian?
-    var scores: Matrix
-    var eigenWorkspace: SymmetricEigenWorkspace
-
-    init(approximation: DenseGaussian, batchSize: Int) {
-        self.approximation = approximation
-        scores = Matrix(rows: approximation.dimension, columns: batchSize)
-        eigenWorkspace = SymmetricEigenWorkspace(order: approximation.dimension)
-    }
-}
+/// Dense BaM's state: the shared BaM-family state over the dense family.
+public typealias BatchAndMatchState = BaMState<DenseGaussian>

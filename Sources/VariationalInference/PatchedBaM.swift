@@ -10,8 +10,8 @@ import LowRankLinalg
 ///
 /// Safeguards (§5.4): a recoverable `ModelError` or a `LinearAlgebraError` redoes the iteration with a
 /// fresh batch, up to `maxRetries` times; non-finite scores or a non-finite update keep the
-/// parameters, halve the λ multiplier and the EM tolerance multiplier (both reset to 1 after an
-/// accepted update). When the retries run out, the previous accepted update is undone (the
+/// parameters and halve the λ multiplier, which also scales the EM tolerance (reset to 1 after an
+/// accepted update; see `BaMState`). When the retries run out, the previous accepted update is undone (the
 /// approximation returns to the one before it, as the reference's revert to a snapshot) and counted
 /// as a bad update with the same halving; in the first iteration, with nothing to undo, the fit
 /// stops. More than `maxBadUpdates` bad updates or a non-recoverable model error end the fit with
@@ -76,7 +76,7 @@ public struct PatchedBaM: VariationalAlgorithm {
     public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> PatchedBaMState {
         let start = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: patch.jitter,
                                                      using: &generator)
-        return PatchedBaMState(approximation: start, batchSize: batchSize)
+        return PatchedBaMState(approximation: start, batchSize: batchSize, eigenOrder: batchSize + 1)
     }
 
     /// The approximation the state holds.
@@ -88,34 +88,12 @@ public struct PatchedBaM: VariationalAlgorithm {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
-        var evaluations = 0
-        let outcome: UpdateOutcome<LowRankGaussian>, failures: Int
-        do {
-            (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
-                let points = state.iteration == 0 && firstBatchFromStandardNormal
-                    ? generator.standardNormalMatrix(rows: q.dimension, columns: batchSize)
-                    : q.sample(count: batchSize, using: &generator)
-                evaluations += batchSize
-                return try update(q, points: points, model: model, rate: rate, state: &state)
-            }
-        } catch let failure as StepFailure {
-            guard failure.exhaustedRetries, let previous = state.previousApproximation else { throw failure }
-            let report = try rejectUpdate(&state, evaluations: failure.gradientEvaluations, rate: rate)
-            state.approximation = previous
-            state.previousApproximation = nil
-            return report
-        }
-        switch outcome {
-        case .accepted(let next, let emSteps):
-            state.previousApproximation = q
-            state.approximation = next
-            state.iteration += 1
-            state.learningRateMultiplier = 1
-            state.toleranceMultiplier = 1
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, emSteps: emSteps,
-                              status: acceptedStatus(failures: failures))
-        case .rejected(let emSteps):
-            return try rejectUpdate(&state, evaluations: evaluations, rate: rate, emSteps: emSteps)
+        return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations in
+            let points = state.iteration == 0 && firstBatchFromStandardNormal
+                ? generator.standardNormalMatrix(rows: q.dimension, columns: batchSize)
+                : q.sample(count: batchSize, using: &generator)
+            evaluations += batchSize
+            return try update(q, points: points, model: model, rate: rate, state: &state)
         }
     }
 
@@ -129,7 +107,7 @@ public struct PatchedBaM: VariationalAlgorithm {
         let patched: PatchResult
         do {
             patched = try patch.run(target: update.covariance, logDeterminantOfTarget: update.logDeterminant(),
-                                    psi: q.psi, lambda: q.lambda, toleranceScale: state.toleranceMultiplier)
+                                    psi: q.psi, lambda: q.lambda, toleranceScale: state.learningRateMultiplier)
         } catch is PatchError {
             return .rejected(emSteps: nil)
         }
@@ -141,17 +119,6 @@ public struct PatchedBaM: VariationalAlgorithm {
         }
         return .accepted(next, emSteps: patched.emSteps)
     }
-
-    /// Keeps the parameters, halves the λ and tolerance multipliers and counts a bad update; throws
-    /// once more than `maxBadUpdates` have happened (leaving the state as it was).
-    private func rejectUpdate(_ state: inout PatchedBaMState, evaluations: Int, rate: Double,
-                              emSteps: Int? = nil) throws -> StepReport {
-        try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
-        state.iteration += 1
-        state.learningRateMultiplier *= 0.5
-        state.toleranceMultiplier *= 0.5
-        return StepReport(gradientEvaluations: evaluations, learningRate: rate, emSteps: emSteps, status: .reverted)
-    }
 }
 
 extension FactorAnalysisPatch {
@@ -159,28 +126,5 @@ extension FactorAnalysisPatch {
     public static var standard: FactorAnalysisPatch { try! FactorAnalysisPatch() }
 }
 
-/// What pBaM carries between iterations: the approximation, the iteration counter t, the safeguard
-/// multipliers and the reusable buffers. Pass it back to `fit(…, from:)` to continue a fit.
-public struct PatchedBaMState: Sendable {
-    /// The current approximation.
-    public internal(set) var approximation: LowRankGaussian
-    /// The iteration counter t (rejected updates count).
-    public internal(set) var iteration: Int = 0
-    /// The factor on λ_t (halved after each rejected update, reset to 1 after an accepted one).
-    public internal(set) var learningRateMultiplier: Double = 1
-    /// The factor on the EM tolerance (same rule).
-    public internal(set) var toleranceMultiplier: Double = 1
-    /// Rejected updates so far.
-    public internal(set) var badUpdates: Int = 0
-    /// The approximation before the last accepted update, restored when the next iteration exhausts
-    /// its retries; nil at the start and after a restore.
-    public internal(set) var previousApproximation: LowRankGaussian?
-    var scores: Matrix
-    var eigenWorkspace: SymmetricEigenWorkspace
-
-    init(approximation: LowRankGaussian, batchSize: Int) {
-        self.approximation = approximation
-        scores = Matrix(rows: approximation.dimension, columns: batchSize)
-        eigenWorkspace = SymmetricEigenWorkspace(order: batchSize + 1)
-    }
-}
+/// pBaM's state: the shared BaM-family state over the low-rank-plus-diagonal family.
+public typealias PatchedBaMState = BaMState<LowRankGaussian>
