@@ -1,12 +1,6 @@
 /// One row of the benchmark output: the state of one run at one checkpoint.
 struct Checkpoint {
-    var experiment: String
-    var algorithm: String
-    var dimension: Int
-    var rank: Int
-    var batch: Int
-    var setting: String
-    var seed: UInt64
+    var labels: RunLabels
     var iteration: Int
     var gradientEvaluations: Int
     var wallSeconds: Double
@@ -21,7 +15,8 @@ struct Checkpoint {
     /// The row as CSV (missing metrics are empty fields).
     var csvLine: String {
         func field(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }
-        return [experiment, algorithm, "\(dimension)", "\(rank)", "\(batch)", setting, "\(seed)", "\(iteration)",
+        return [labels.experiment, labels.algorithm, "\(labels.dimension)", "\(labels.rank)", "\(labels.batch)",
+                labels.setting, "\(labels.seed)", "\(iteration)",
                 "\(gradientEvaluations)", "\(wallSeconds)", field(metrics.klReverse), field(metrics.klForward),
                 field(metrics.objective), field(metrics.meanError), field(emSteps), status].joined(separator: ",")
     }

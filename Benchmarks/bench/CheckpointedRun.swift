@@ -25,9 +25,7 @@ func runCheckpointed<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     var emTotal = 0, emIterations = 0
     func record(_ q: Algorithm.Approximation, iteration: Int, evaluations: Int, seconds: Double, status: String) {
         let metrics = evaluation.metrics(q)
-        rows.append(Checkpoint(experiment: labels.experiment, algorithm: labels.algorithm, dimension: labels.dimension,
-                               rank: labels.rank, batch: labels.batch, setting: labels.setting, seed: labels.seed,
-                               iteration: iteration, gradientEvaluations: evaluations, wallSeconds: seconds,
+        rows.append(Checkpoint(labels: labels, iteration: iteration, gradientEvaluations: evaluations, wallSeconds: seconds,
                                metrics: metrics, emSteps: emIterations > 0 ? Double(emTotal) / Double(emIterations) : nil,
                                status: status))
         emTotal = 0

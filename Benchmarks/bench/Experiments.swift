@@ -35,20 +35,27 @@ private func gaussianAlgorithms(d: Int, k: Int, b: Int, rates: [Double]) -> [Alg
 }
 
 func gaussianPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<LowRankGaussianTarget> {
-    let d = s.dimension ?? 512, r = s.rank ?? 32, b = s.batch ?? 32
-    var generator = Xoshiro256StarStar(seed: 123)
-    let target = try LowRankGaussianTarget.synthetic(dimension: d, rank: r, using: &generator)
-    return ExperimentPlan(name: "gaussian", description: "E1 Gaussian, D=\(d), r=K=\(r), B=\(b)",
-                          evaluation: TargetEvaluation(model: target, exact: try exactGaussian(target), referenceMean: nil,
-                                                       elboDraws: s.elboDraws),
-                          algorithms: gaussianAlgorithms(d: d, k: r, b: b, rates: s.adviRates), budget: s.budget ?? 64_000)
+    try lowRankGaussianPlan(s, name: "gaussian", label: "E1 Gaussian", defaultRank: 32) { d, r, generator in
+        try LowRankGaussianTarget.synthetic(dimension: d, rank: r, using: &generator)
+    }
 }
 
 func illConditionedPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<LowRankGaussianTarget> {
-    let d = s.dimension ?? 512, r = s.rank ?? 16, b = s.batch ?? 32
+    try lowRankGaussianPlan(s, name: "illconditioned", label: "ill-conditioned Gaussian (1e6)", defaultRank: 16) { d, r, generator in
+        try LowRankGaussianTarget.illConditioned(dimension: d, rank: r, conditionDecades: 6, using: &generator)
+    }
+}
+
+/// A Gaussian experiment (D = 512 and B = 32 by default, K = r) on the target that `make` draws
+/// from a generator seeded with 123, scored by closed-form KLs.
+private func lowRankGaussianPlan(
+    _ s: ExperimentSettings, name: String, label: String, defaultRank: Int,
+    make: (Int, Int, inout Xoshiro256StarStar) throws -> LowRankGaussianTarget
+) throws -> ExperimentPlan<LowRankGaussianTarget> {
+    let d = s.dimension ?? 512, r = s.rank ?? defaultRank, b = s.batch ?? 32
     var generator = Xoshiro256StarStar(seed: 123)
-    let target = try LowRankGaussianTarget.illConditioned(dimension: d, rank: r, conditionDecades: 6, using: &generator)
-    return ExperimentPlan(name: "illconditioned", description: "ill-conditioned Gaussian (1e6), D=\(d), r=K=\(r), B=\(b)",
+    let target = try make(d, r, &generator)
+    return ExperimentPlan(name: name, description: "\(label), D=\(d), r=K=\(r), B=\(b)",
                           evaluation: TargetEvaluation(model: target, exact: try exactGaussian(target), referenceMean: nil,
                                                        elboDraws: s.elboDraws),
                           algorithms: gaussianAlgorithms(d: d, k: r, b: b, rates: s.adviRates), budget: s.budget ?? 64_000)

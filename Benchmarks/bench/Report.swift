@@ -11,7 +11,7 @@ struct Report {
     private var groups: [(key: String, rows: [Checkpoint])] {
         var order: [String] = [], byKey: [String: [Checkpoint]] = [:]
         for row in rows {
-            let key = "\(row.algorithm) \(row.setting)"
+            let key = "\(row.labels.algorithm) \(row.labels.setting)"
             if byKey[key] == nil { order.append(key) }
             byKey[key, default: []].append(row)
         }
@@ -34,11 +34,11 @@ struct Report {
         header += " s/iter |\n|" + String(repeating: "---|", count: isGaussian ? 8 : 6) + "\n"
         var out = "### \(experiment): \(description)\n\n" + header
         for (_, group) in groups {
-            let seeds = Dictionary(grouping: group, by: \.seed).values.map { $0.sorted { $0.gradientEvaluations < $1.gradientEvaluations } }
+            let seeds = Dictionary(grouping: group, by: \.labels.seed).values.map { $0.sorted { $0.gradientEvaluations < $1.gradientEvaluations } }
             func atBudget(_ b: Int) -> String {
                 format(median(seeds.compactMap { run in run.last { $0.gradientEvaluations <= b }.flatMap(value) }))
             }
-            var line = "| \(group[0].algorithm) | \(group[0].setting) | \(atBudget(budget / 10)) | \(atBudget(budget)) |"
+            var line = "| \(group[0].labels.algorithm) | \(group[0].labels.setting) | \(atBudget(budget / 10)) | \(atBudget(budget)) |"
             if isGaussian {
                 for t in thresholds {
                     let reached = seeds.map { run in run.first { ($0.metrics.klReverse ?? .infinity) < t }?.gradientEvaluations }
@@ -58,8 +58,8 @@ struct Report {
     /// The plot: one line per algorithm and setting (the first seed); log y unless some −ELBO ≤ 0.
     func plot() -> String {
         let series = groups.map { key, group -> SVGPlot.Series in
-            let seed = group[0].seed
-            return SVGPlot.Series(name: key, points: group.filter { $0.seed == seed }.compactMap { row in
+            let seed = group[0].labels.seed
+            return SVGPlot.Series(name: key, points: group.filter { $0.labels.seed == seed }.compactMap { row in
                 value(row).map { (Double(row.gradientEvaluations), $0) }
             })
         }
