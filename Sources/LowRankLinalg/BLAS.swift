@@ -7,15 +7,31 @@ import CLapack
 /// loops can reuse the storage; the convenience forms return a new value.
 public enum BLAS {
     /// C ← α·op(A)·op(B) + β·C (`dgemm`). C must already be op(A).rows × op(B).columns.
+    ///
+    /// `aColumns`, `bColumns` and `cColumns` restrict an operand to a contiguous range of its columns
+    /// (a column range of a column-major matrix is itself a column-major block with the same leading
+    /// dimension), so that a product can read or write part of a larger workspace without copying.
     /// Cost 2·m·n·k flops.
     public static func gemm(_ a: Matrix, _ b: Matrix, transA: Transpose = .none, transB: Transpose = .none,
-                            alpha: Double = 1, beta: Double = 0, into c: inout Matrix) {
-        let (m, k) = transA == .none ? (a.rows, a.columns) : (a.columns, a.rows)
-        let (kb, n) = transB == .none ? (b.rows, b.columns) : (b.columns, b.rows)
+                            alpha: Double = 1, beta: Double = 0, into c: inout Matrix,
+                            aColumns: Range<Int>? = nil, bColumns: Range<Int>? = nil, cColumns: Range<Int>? = nil) {
+        let aRange = aColumns ?? 0..<a.columns, bRange = bColumns ?? 0..<b.columns, cRange = cColumns ?? 0..<c.columns
+        precondition(aRange.lowerBound >= 0 && aRange.upperBound <= a.columns, "BLAS.gemm: columns \(aRange) of A (\(a.columns))")
+        precondition(bRange.lowerBound >= 0 && bRange.upperBound <= b.columns, "BLAS.gemm: columns \(bRange) of B (\(b.columns))")
+        precondition(cRange.lowerBound >= 0 && cRange.upperBound <= c.columns, "BLAS.gemm: columns \(cRange) of C (\(c.columns))")
+        let (m, k) = transA == .none ? (a.rows, aRange.count) : (aRange.count, a.rows)
+        let (kb, n) = transB == .none ? (b.rows, bRange.count) : (bRange.count, b.rows)
         precondition(k == kb, "BLAS.gemm: inner dimensions differ, op(A) is \(m)×\(k), op(B) is \(kb)×\(n)")
-        precondition(c.rows == m && c.columns == n,
-                     "BLAS.gemm: C is \(c.rows)×\(c.columns), expected \(m)×\(n)")
+        precondition(c.rows == m && cRange.count == n,
+                     "BLAS.gemm: C is \(c.rows)×\(cRange.count), expected \(m)×\(n)")
         guard m > 0 && n > 0 else { return }
+        let cRows = c.rows
+        guard k > 0 else {
+            if beta != 1 {
+                c.withElements { e in for i in (cRange.lowerBound * cRows)..<(cRange.upperBound * cRows) { e[i] *= beta } }
+            }
+            return
+        }
         let lda = leading(a), ldb = leading(b), ldc = leading(c)
         a.elements.withUnsafeBufferPointer { pa in
             b.elements.withUnsafeBufferPointer { pb in
@@ -23,9 +39,32 @@ public enum BLAS {
                     ce.withUnsafeMutableBufferPointer { pc in
                         cblas_dgemm(CblasColMajor, cblasTranspose(transA), cblasTranspose(transB),
                                     blasInt(m), blasInt(n), blasInt(k), alpha,
-                                    pa.baseAddress, lda, pb.baseAddress, ldb,
-                                    beta, pc.baseAddress, ldc)
+                                    pa.baseAddress! + aRange.lowerBound * a.rows, lda,
+                                    pb.baseAddress! + bRange.lowerBound * b.rows, ldb,
+                                    beta, pc.baseAddress! + cRange.lowerBound * cRows, ldc)
                     }
+                }
+            }
+        }
+    }
+
+    /// B ← α·B·op(A)⁻¹ (`side: .right`) or B ← α·op(A)⁻¹·B (`side: .left`) for a triangular A with a
+    /// non-zero diagonal (`dtrsm`), in place. A is n×n; B is m×n (right) or n×m (left).
+    /// A zero on the diagonal of A is a programming error (BLAS does not check it): pass a factor
+    /// from a successful factorization. Cost n²·m flops.
+    public static func trsm(_ a: Matrix, triangle: Triangle, transA: Transpose = .none, side: Side,
+                            alpha: Double = 1, into b: inout Matrix) {
+        precondition(a.rows == a.columns, "BLAS.trsm: A is \(a.rows)×\(a.columns), not square")
+        let order = side == .right ? b.columns : b.rows
+        precondition(order == a.rows, "BLAS.trsm: B is \(b.rows)×\(b.columns), A is \(a.rows)×\(a.rows) on the \(side)")
+        guard b.rows > 0 && b.columns > 0 else { return }
+        let lda = leading(a), ldb = leading(b), m = blasInt(b.rows), n = blasInt(b.columns)
+        a.elements.withUnsafeBufferPointer { pa in
+            b.withElements { be in
+                be.withUnsafeMutableBufferPointer { pb in
+                    cblas_dtrsm(CblasColMajor, side == .right ? CblasRight : CblasLeft, cblasTriangle(triangle),
+                                cblasTranspose(transA), CblasNonUnit, m, n, alpha,
+                                pa.baseAddress, lda, pb.baseAddress, ldb)
                 }
             }
         }

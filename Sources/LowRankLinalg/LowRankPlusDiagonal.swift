@@ -3,7 +3,8 @@
 /// The K×K capacitance matrix A_K = I + ΛᵀΨ⁻¹Λ is Cholesky-factored once, at construction
 /// (A_K = L·Lᵀ), and the D×K block W = Ψ⁻¹Λ·L⁻ᵀ is kept so that Σ⁻¹ = Ψ⁻¹ − W·Wᵀ (Woodbury).
 /// Every operation is O(D·K·m) or less; nothing of size D×D is ever allocated.
-/// Memory: D(2K + 1) doubles plus K².
+/// Memory: D(2K + 1) doubles plus K². (`LowRankGaussian` keeps only ψ, Λ and the K×K factor, and
+/// builds this type when an operation needs W.)
 public struct LowRankPlusDiagonal: Sendable {
     /// ψ, the diagonal of Ψ (length D, all > 0).
     public let psi: [Double]
@@ -14,27 +15,61 @@ public struct LowRankPlusDiagonal: Sendable {
     /// W = Ψ⁻¹Λ·L⁻ᵀ (D×K), so that Σ⁻¹ = Ψ⁻¹ − W·Wᵀ.
     public let inverseFactor: Matrix
 
-    /// Builds Σ = diag(ψ) + Λ·Λᵀ and factors its capacitance matrix. Cost 2DK² + K³/3 flops.
+    /// Builds Σ = diag(ψ) + Λ·Λᵀ and factors its capacitance matrix. Cost 4DK² + K³/3 flops.
     /// - Throws: `.nonPositiveDiagonal` if some ψᵢ is not a finite positive number, `.nonFinite` if Λ
     ///   holds a NaN or ∞, `.notPositiveDefinite` if the capacitance factorization fails (round-off
     ///   only: the capacitance matrix is ≥ I in exact arithmetic).
     public init(psi: [Double], lambda: Matrix) throws(LinearAlgebraError) {
+        try Self.validate(psi: psi, lambda: lambda)
+        var scaled = Matrix(rows: lambda.rows, columns: lambda.columns)
+        let factor = try Self.factorCapacitance(psi: psi, lambda: lambda, scratch: &scaled)
+        self.init(psi: psi, lambda: lambda, capacitance: factor)
+    }
+
+    /// Builds Σ from ψ and Λ already validated and the Cholesky factor of their capacitance matrix
+    /// I + ΛᵀΨ⁻¹Λ, computed by the caller (as pBaM's patch does): only W is formed.
+    /// Cost 2DK² flops (one `dtrsm`) and one D×K block.
+    package init(psi: [Double], lambda: Matrix, capacitance: Cholesky) {
+        precondition(lambda.rows == psi.count && capacitance.order == lambda.columns,
+                     "LowRankPlusDiagonal: ψ has \(psi.count) entries, Λ is \(lambda.rows)×\(lambda.columns), L is \(capacitance.order)×\(capacitance.order)")
+        var w = TallSkinny.rowScaled(lambda, by: psi.map { 1 / $0 })
+        BLAS.trsm(capacitance.lower, triangle: .lower, transA: .transpose, side: .right, into: &w)
+        self.psi = psi
+        self.lambda = lambda
+        self.capacitance = capacitance
+        self.inverseFactor = w
+    }
+
+    /// Checks that ψ is finite and positive and Λ finite, with D = ψ.count rows. Cost O(DK).
+    /// - Throws: `.nonPositiveDiagonal` for the first bad ψᵢ, `.nonFinite` for a NaN or ∞ in Λ.
+    public static func validate(psi: [Double], lambda: Matrix) throws(LinearAlgebraError) {
         precondition(lambda.rows == psi.count, "LowRankPlusDiagonal: ψ has \(psi.count) entries, Λ has \(lambda.rows) rows")
         if let i = psi.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
             throw .nonPositiveDiagonal(index: i, value: psi[i])
         }
         guard lambda.isFinite else { throw .nonFinite(context: "LowRankPlusDiagonal: Λ") }
-        let psiInverse = psi.map { 1 / $0 }
-        let scaled = TallSkinny.rowScaled(lambda, by: psiInverse)
+    }
+
+    /// The Cholesky factor of the capacitance matrix I + ΛᵀΨ⁻¹Λ (K×K), using `scratch` (D×K, reused
+    /// storage) for Ψ⁻¹Λ. ψ must be positive. Cost 2DK² + K³/3 flops; allocates only K×K.
+    /// - Throws: `.notPositiveDefinite` (round-off only).
+    public static func factorCapacitance(psi: [Double], lambda: Matrix,
+                                         scratch: inout Matrix) throws(LinearAlgebraError) -> Cholesky {
+        precondition(scratch.rows == lambda.rows && scratch.columns == lambda.columns,
+                     "LowRankPlusDiagonal.factorCapacitance: scratch is \(scratch.rows)×\(scratch.columns), Λ is \(lambda.rows)×\(lambda.columns)")
+        let d = psi.count
+        lambda.elements.withUnsafeBufferPointer { pl in
+            psi.withUnsafeBufferPointer { pp in
+                scratch.withElements { e in
+                    e.withUnsafeMutableBufferPointer { ps in
+                        for j in 0..<lambda.columns { for i in 0..<d { ps[j * d + i] = pl[j * d + i] / pp[i] } }
+                    }
+                }
+            }
+        }
         var a = Matrix.identity(lambda.columns)
-        BLAS.gemm(scaled, lambda, transA: .transpose, beta: 1, into: &a)
-        let factor = try Cholesky(a)
-        var lowerInverseTransposed = Matrix.identity(lambda.columns)
-        try LAPACK.trtrs(factor.lower, triangle: .lower, trans: .transpose, &lowerInverseTransposed)
-        self.psi = psi
-        self.lambda = lambda
-        self.capacitance = factor
-        self.inverseFactor = BLAS.gemm(scaled, lowerInverseTransposed)
+        BLAS.gemm(scratch, lambda, transA: .transpose, beta: 1, into: &a)
+        return try Cholesky(a)
     }
 
     /// The dimension D.

@@ -6,8 +6,8 @@
 public struct Matrix: Equatable, Sendable {
     /// Number of rows.
     public let rows: Int
-    /// Number of columns.
-    public let columns: Int
+    /// Number of columns (changed only by `resizeColumns(to:)`).
+    public private(set) var columns: Int
     /// The entries in column-major order; `elements.count == rows * columns` always holds.
     public private(set) var elements: [Double]
 
@@ -113,6 +113,27 @@ public struct Matrix: Equatable, Sendable {
         let count = elements.count
         defer { precondition(elements.count == count, "Matrix.withElements: the element count changed") }
         return try body(&elements)
+    }
+
+    /// Reserves storage for `count` columns, so that `resizeColumns(to:)` up to `count` never
+    /// allocates. Allocates at most once. Cost O(rows·count) when it allocates.
+    public mutating func reserveColumnCapacity(_ count: Int) {
+        precondition(count >= 0, "Matrix.reserveColumnCapacity: \(count) < 0")
+        elements.reserveCapacity(rows * count)
+    }
+
+    /// Sets the number of columns to `count`: the first min(count, columns) columns are kept and new
+    /// columns are zero. Within the capacity reserved by `reserveColumnCapacity(_:)` (and when the
+    /// storage is not shared) no memory is allocated, so one workspace buffer can serve as a D×B block
+    /// in one phase and a D×(B+1) block in the next. Cost O(rows·|count − columns|).
+    public mutating func resizeColumns(to count: Int) {
+        precondition(count >= 0, "Matrix.resizeColumns: \(count) < 0")
+        if count < columns {
+            elements.removeLast((columns - count) * rows)
+        } else if count > columns {
+            elements.append(contentsOf: repeatElement(0, count: (count - columns) * rows))
+        }
+        columns = count
     }
 
     /// Whether every entry is finite (no NaN, no ±∞). Cost O(rows·columns).

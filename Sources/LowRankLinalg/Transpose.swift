@@ -13,3 +13,11 @@ public enum Triangle: Sendable {
     /// The lower triangle (`L`).
     case lower
 }
+
+/// On which side of B a triangular solve applies A⁻¹.
+public enum Side: Sendable {
+    /// op(A)⁻¹·B.
+    case left
+    /// B·op(A)⁻¹.
+    case right
+}

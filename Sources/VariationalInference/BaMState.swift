@@ -9,7 +9,10 @@ import LowRankLinalg
 /// multiplier and counts a bad update; an iteration that runs out of retries undoes the previous
 /// accepted update in the same way. pBaM scales its EM tolerance by the same multiplier. Keeping the
 /// previous approximation doubles the memory of q.
-public struct BaMState<Approximation: GaussianApproximation>: Sendable {
+///
+/// `Workspace` holds the algorithm's reusable buffers (`PatchedBaMWorkspace`, `DenseBaMWorkspace`),
+/// allocated once by `initialState` and reused by every iteration.
+public struct BaMState<Approximation: GaussianApproximation, Workspace: Sendable>: Sendable {
     /// The current approximation.
     public internal(set) var approximation: Approximation
     /// The iteration counter t (rejected updates count).
@@ -21,56 +24,63 @@ public struct BaMState<Approximation: GaussianApproximation>: Sendable {
     /// The approximation before the last accepted update, restored when the next iteration exhausts
     /// its retries; nil at the start and after a restore.
     public internal(set) var previousApproximation: Approximation?
-    var scores: Matrix
-    var eigenWorkspace: SymmetricEigenWorkspace
+    var workspace: Workspace
 
-    /// A fresh state at `approximation`, with a D×B score buffer and an eigen workspace of the given
-    /// order (B+1 for pBaM's match, D for dense BaM).
-    init(approximation: Approximation, batchSize: Int, eigenOrder: Int) {
+    /// A fresh state at `approximation` with its workspace.
+    init(approximation: Approximation, workspace: Workspace) {
         self.approximation = approximation
-        scores = Matrix(rows: approximation.dimension, columns: batchSize)
-        eigenWorkspace = SymmetricEigenWorkspace(order: eigenOrder)
+        self.workspace = workspace
     }
 
     /// One safeguarded iteration at learning rate `rate`: `attempt` draws and scores a batch (adding
-    /// its score evaluations to the counter it is given) and returns the update; it is redone after
-    /// recoverable failures (`retrying`), and the outcome is applied as described on the type.
+    /// its score evaluations and phase times to the counters it is given) and returns the update; it
+    /// is redone after recoverable failures (`retrying`), and the outcome is applied as described on
+    /// the type. The approximation that an accepted update pushes out of `previousApproximation` is
+    /// handed to `recycle`, so that its storage can serve the next update.
     /// - Throws: `StepFailure` when the fit must stop, with the state unchanged.
     mutating func iterate(rate: Double, maxRetries: Int, maxBadUpdates: Int,
-                          attempt: (inout BaMState, inout Int) throws -> UpdateOutcome<Approximation>) throws -> StepReport {
-        let start = approximation
+                          recycle: (inout Workspace, consuming Approximation) -> Void = { _, _ in },
+                          attempt: (inout BaMState, inout Int, inout PhaseTimings) throws -> UpdateOutcome<Approximation>)
+        throws -> StepReport {
         var evaluations = 0
+        var timings = PhaseTimings()
         let outcome: UpdateOutcome<Approximation>, failures: Int
         do {
             (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
-                try attempt(&self, &evaluations)
+                try attempt(&self, &evaluations, &timings)
             }
         } catch let failure as StepFailure {
             guard failure.exhaustedRetries, let previous = previousApproximation else { throw failure }
-            let report = try reject(evaluations: failure.gradientEvaluations, rate: rate, emSteps: nil, maxBadUpdates: maxBadUpdates)
+            let report = try reject(evaluations: failure.gradientEvaluations, rate: rate, emSteps: nil,
+                                    timings: timings, maxBadUpdates: maxBadUpdates)
             approximation = previous
             previousApproximation = nil
             return report
         }
         switch outcome {
         case .accepted(let next, let emSteps):
-            previousApproximation = start
+            let replaced = previousApproximation.take()
+            previousApproximation = approximation
             approximation = next
+            if let replaced { recycle(&workspace, replaced) }
             iteration += 1
             learningRateMultiplier = 1
             return StepReport(gradientEvaluations: evaluations, learningRate: rate, emSteps: emSteps,
-                              status: acceptedStatus(failures: failures))
+                              status: acceptedStatus(failures: failures), timings: timings)
         case .rejected(let emSteps):
-            return try reject(evaluations: evaluations, rate: rate, emSteps: emSteps, maxBadUpdates: maxBadUpdates)
+            return try reject(evaluations: evaluations, rate: rate, emSteps: emSteps, timings: timings,
+                              maxBadUpdates: maxBadUpdates)
         }
     }
 
     /// Keeps the parameters, halves the λ multiplier and counts a bad update; throws once more than
     /// `maxBadUpdates` have happened, leaving the state as it was.
-    private mutating func reject(evaluations: Int, rate: Double, emSteps: Int?, maxBadUpdates: Int) throws -> StepReport {
+    private mutating func reject(evaluations: Int, rate: Double, emSteps: Int?, timings: PhaseTimings,
+                                 maxBadUpdates: Int) throws -> StepReport {
         try countRejectedUpdate(&badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
         iteration += 1
         learningRateMultiplier *= 0.5
-        return StepReport(gradientEvaluations: evaluations, learningRate: rate, emSteps: emSteps, status: .reverted)
+        return StepReport(gradientEvaluations: evaluations, learningRate: rate, emSteps: emSteps, status: .reverted,
+                          timings: timings)
     }
 }

@@ -47,7 +47,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
         let q = try initialization ?? DenseGaussian(mean: [Double](repeating: 0, count: dimension),
                                                    covariance: Matrix.identity(dimension))
         try requireDimension(q.dimension, dimension, "initial approximation")
-        return BatchAndMatchState(approximation: q, batchSize: batchSize, eigenOrder: dimension)
+        return BatchAndMatchState(approximation: q, workspace: DenseBaMWorkspace(dimension: dimension, batchSize: batchSize))
     }
 
     /// The approximation the state holds.
@@ -59,11 +59,16 @@ public struct BatchAndMatch: VariationalAlgorithm {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
-        return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations in
+        return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations, timings in
+            var clock = PhaseClock()
             let points = q.sample(count: batchSize, using: &generator)
             evaluations += batchSize
-            guard try evaluateScores(model, at: points, into: &state.scores) else { return .rejected(emSteps: nil) }
-            return try update(q, points: points, scores: state.scores, rate: rate, workspace: &state.eigenWorkspace)
+            timings.sampling += clock.lap()
+            let finite = try evaluateScores(model, at: points, into: &state.workspace.scores)
+            timings.scores += clock.lap()
+            guard finite else { return .rejected(emSteps: nil) }
+            defer { timings.update += clock.lap() }
+            return try update(q, points: points, scores: state.workspace.scores, rate: rate, workspace: &state.workspace.eigen)
         }
     }
 
@@ -97,4 +102,16 @@ public struct BatchAndMatch: VariationalAlgorithm {
 }
 
 /// Dense BaM's state: the shared BaM-family state over the dense family.
-public typealias BatchAndMatchState = BaMState<DenseGaussian>
+public typealias BatchAndMatchState = BaMState<DenseGaussian, DenseBaMWorkspace>
+
+/// Dense BaM's reusable buffers: the D×B score block and the D×D eigen workspace.
+public struct DenseBaMWorkspace: Sendable {
+    var scores: Matrix
+    var eigen: SymmetricEigenWorkspace
+
+    /// Buffers for dimension D and batch size B. Memory D·B doubles plus the eigensolver's scratch.
+    init(dimension: Int, batchSize: Int) {
+        scores = Matrix(rows: dimension, columns: batchSize)
+        eigen = SymmetricEigenWorkspace(order: dimension)
+    }
+}

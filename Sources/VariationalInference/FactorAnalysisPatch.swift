@@ -6,8 +6,8 @@ import LowRankLinalg
 /// Each EM step is the Lawrence form of §3.2 followed by the over-relaxation of §3.4,
 /// ψ ← (1−η)ψ + ηψ̂, Λ ← (1−η)Λ + ηΛ̂. Deviation from the reference (§11 pitfall 3): ψ is floored at
 /// `jitter` after every relaxed step as well as inside the EM update, so η up to 2 cannot make it
-/// negative. Cost per EM step ≈ 2DK(K+2B+2) + 5DK² + O(K³) flops, and about as much again per
-/// objective evaluation; memory O(DK) beyond S.
+/// negative. Cost per EM step ≈ 4DK(K+2B+2) + 7DK² + O(K³) flops, with the objective of the `.klChange`
+/// test sharing the step's products; memory two D×K blocks and two D-vectors beyond S (`PatchWorkspace`).
 public struct FactorAnalysisPatch: Sendable, Equatable {
     /// How the EM loop decides it has converged.
     public enum ConvergenceTest: Sendable, Equatable {
@@ -24,7 +24,7 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
 
     /// The cap on EM steps per patch (n_EM).
     public var maxSteps: Int
-    /// The convergence tolerance; 0 runs exactly `maxSteps` steps and never evaluates the objective.
+    /// The convergence tolerance; 0 runs exactly `maxSteps` steps with no convergence test.
     public var tolerance: Double
     /// The over-relaxation η ∈ [1, 2).
     public var relaxation: Double
@@ -57,7 +57,9 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
         self.minimumSteps = minimumSteps
     }
 
-    /// Runs EM from the warm start (ψ, Λ) towards S.
+    /// Runs EM from the warm start (ψ, Λ) towards S, allocating its own workspace (see
+    /// `run(target:targetDiagonal:logDeterminantOfTarget:psi:lambda:workspace:toleranceScale:)` for the
+    /// allocation-free form that pBaM uses).
     ///
     /// - Parameters:
     ///   - target: S, held implicitly.
@@ -67,95 +69,100 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
     ///   `LinearAlgebraError` when a K×K factorization fails.
     public func run(target: SignedLowRankPlusDiagonal, logDeterminantOfTarget: Double, psi: [Double], lambda: Matrix,
                     toleranceScale: Double = 1) throws -> PatchResult {
-        let targetDiagonal = target.diagonal
+        var workspace = PatchWorkspace(dimension: target.dimension, rank: lambda.columns)
+        var psi = psi, lambda = lambda
+        let outcome = try run(target: target, targetDiagonal: target.diagonal, logDeterminantOfTarget: logDeterminantOfTarget,
+                              psi: &psi, lambda: &lambda, workspace: &workspace, toleranceScale: toleranceScale)
+        return PatchResult(psi: psi, lambda: lambda, emSteps: outcome.emSteps, converged: outcome.converged)
+    }
+
+    /// Runs EM in place: (ψ, Λ) hold the warm start on entry and the patched factors on return.
+    ///
+    /// Every step first forms the products of algorithm.md §3.6 at the current iterate (V = Ψ⁻¹Λ,
+    /// A = I + ΛᵀV, G = FᵀV and M = Vᵀ diag(d)V, where S = diag(d) + F s Fᵀ); they give F(ψ, Λ) in
+    /// O(K³) and the EM step in two more products (`EMProducts`). With the `.klChange` test the
+    /// objective is the one of the iterate itself, so it costs no extra pass over D. With
+    /// `.referenceObjectiveRatio`, F is evaluated at the un-relaxed EM output as in the reference
+    /// (§3.5), which costs one more set of products per step.
+    /// Cost per step 4DK(p+q) + 7DK² + O(DK + K³) flops (plus 2DK(p+q) + 3DK² for the reference
+    /// test); no allocation beyond K×K and (p+q)×K matrices.
+    /// - Returns: the EM steps run, whether the test stopped the loop, and the Cholesky factor of the
+    ///   capacitance matrix I + ΛᵀΨ⁻¹Λ of the returned (ψ, Λ).
+    /// - Throws: as `run(target:logDeterminantOfTarget:psi:lambda:toleranceScale:)`.
+    func run(target: SignedLowRankPlusDiagonal, targetDiagonal: [Double], logDeterminantOfTarget: Double,
+             psi: inout [Double], lambda: inout Matrix, workspace: inout PatchWorkspace,
+             toleranceScale: Double = 1) throws -> (emSteps: Int, converged: Bool, capacitance: Cholesky) {
+        try requireDimension(psi.count, target.dimension, "patch ψ")
+        try requireDimension(lambda.rows, target.dimension, "patch Λ rows")
+        try workspace.prepare(target: target, rank: lambda.columns)
         let d = Double(target.dimension)
         let tol = tolerance * toleranceScale
-        var psi = psi, lambda = lambda
-        var current = tol > 0 ? try Self.objective(target: target, targetDiagonal: targetDiagonal, psi: psi, lambda: lambda) : .nan
-        for step in 0..<maxSteps {
-            let (nextPsi, nextLambda) = try Self.emStep(target: target, targetDiagonal: targetDiagonal, psi: psi,
-                                                        lambda: lambda, jitter: jitter)
-            guard Vector.isFinite(nextPsi), nextLambda.isFinite else { throw PatchError.nonFinite(emStep: step) }
-            var converged = false
-            if tol > 0 {
-                let previous = current
-                current = try Self.objective(target: target, targetDiagonal: targetDiagonal, psi: nextPsi, lambda: nextLambda)
-                guard current.isFinite else { throw PatchError.nonFinite(emStep: step) }
-                if step + 1 >= minimumSteps {
-                    switch convergenceTest {
-                    case .referenceObjectiveRatio:
-                        converged = previous != 0 && abs(current / previous - 1) < tol
-                    case .klChange:
-                        let kl = 0.5 * (current - logDeterminantOfTarget - d)
-                        converged = 0.5 * abs(current - previous) <= tol * (d + abs(kl))
-                    }
+        var previous = Double.nan, lastOutput = Double.nan
+        for step in 0...maxSteps {
+            let products = try EMProducts(target: target, targetDiagonal: targetDiagonal, psi: psi, lambda: lambda,
+                                          workspace: &workspace)
+            guard products.objective.isFinite else { throw PatchError.nonFinite(emStep: Swift.max(step - 1, 0)) }
+            if step == maxSteps { return (maxSteps, false, products.capacitance) }
+            if tol > 0 && convergenceTest == .klChange && step >= minimumSteps {
+                let kl = 0.5 * (products.objective - logDeterminantOfTarget - d)
+                if 0.5 * abs(products.objective - previous) <= tol * (d + abs(kl)) {
+                    return (step, true, products.capacitance)
                 }
             }
-            relax(&psi, &lambda, towards: nextPsi, nextLambda)
+            previous = products.objective
+            if step == 0 { lastOutput = products.objective }
+            try products.step(target: target, targetDiagonal: targetDiagonal, jitter: jitter, workspace: &workspace)
+            guard Vector.isFinite(workspace.nextPsi), workspace.second.isFinite else {
+                throw PatchError.nonFinite(emStep: step)
+            }
+            var converged = false
+            if tol > 0 && convergenceTest == .referenceObjectiveRatio {
+                let output = try EMProducts(target: target, targetDiagonal: targetDiagonal, psi: workspace.nextPsi,
+                                            lambda: workspace.second, workspace: &workspace)
+                guard output.objective.isFinite else { throw PatchError.nonFinite(emStep: step) }
+                converged = step + 1 >= minimumSteps && lastOutput != 0 && abs(output.objective / lastOutput - 1) < tol
+                lastOutput = output.objective
+            }
+            relax(&psi, &lambda, towards: workspace.nextPsi, workspace.second)
             if converged {
-                return PatchResult(psi: psi, lambda: lambda, emSteps: step + 1, converged: true)
+                let factor = try LowRankPlusDiagonal.factorCapacitance(psi: psi, lambda: lambda, scratch: &workspace.first)
+                return (step + 1, true, factor)
             }
         }
-        return PatchResult(psi: psi, lambda: lambda, emSteps: maxSteps, converged: false)
+        preconditionFailure("unreachable: the loop returns at step == maxSteps")
     }
 
     /// ψ ← max((1−η)ψ + ηψ̂, jitter), Λ ← (1−η)Λ + ηΛ̂.
     private func relax(_ psi: inout [Double], _ lambda: inout Matrix, towards nextPsi: [Double], _ nextLambda: Matrix) {
         let eta = relaxation
-        if eta == 1 {
-            psi = nextPsi
-            lambda = nextLambda
-            return
-        }
         for i in psi.indices { psi[i] = Swift.max((1 - eta) * psi[i] + eta * nextPsi[i], jitter) }
-        lambda.withElements { e in
-            for i in e.indices { e[i] = (1 - eta) * e[i] + eta * nextLambda.elements[i] }
-        }
+        TallSkinny.blend(&lambda, toward: nextLambda, weight: eta)
     }
 
     /// One Lawrence-form EM step (§3.2) from (ψ, Λ) towards S, un-relaxed:
-    /// J = C_K ΛᵀΨ⁻¹, H = S·Jᵀ, N = C_K + J·H, Λ̂ = H·N⁻¹, ψ̂ = max(diag(S) − rowdot(H, Λ̂), jitter)
-    /// (Λ̂N = H collapses the term-by-term diagonal to this form). Cost ≈ 2DK(K+2B+2) + 5DK² + O(K³).
+    /// J = C_K ΛᵀΨ⁻¹, H = S·Jᵀ, N = C_K + J·H, Λ̂ = H·N⁻¹, ψ̂ = max(diag(S) − rowdot(H, Λ̂), jitter),
+    /// computed as in `run` (see `EMProducts`). Cost ≈ 4DK(p+q) + 7DK² + O(K³); allocates its workspace.
     /// - Throws: `LinearAlgebraError` when a K×K Cholesky fails; `LinearAlgebraError.nonPositiveDiagonal`
     ///   when ψ is not positive.
     public static func emStep(target: SignedLowRankPlusDiagonal, targetDiagonal: [Double], psi: [Double],
                               lambda: Matrix, jitter: Double) throws -> (psi: [Double], lambda: Matrix) {
-        if let i = psi.firstIndex(where: { !($0 > 0) }) { throw LinearAlgebraError.nonPositiveDiagonal(index: i, value: psi[i]) }
-        let k = lambda.columns
-        let scaled = TallSkinny.rowScaled(lambda, by: psi.map { 1 / $0 })
-        var capacitance = Matrix.identity(k)
-        BLAS.gemm(lambda, scaled, transA: .transpose, beta: 1, into: &capacitance)
-        let ck = try Cholesky(capacitance).inverse
-        let jt = BLAS.gemm(scaled, ck)
-        let h = target.multiply(jt)
-        var n = ck
-        BLAS.gemm(jt, h, transA: .transpose, beta: 1, into: &n)
-        n.symmetrize()
-        let nextLambda = BLAS.gemm(h, try Cholesky(n).inverse)
-        var nextPsi = targetDiagonal
-        TallSkinny.rowdot(h, nextLambda, scale: -1, accumulatingInto: &nextPsi)
-        for i in nextPsi.indices { nextPsi[i] = Swift.max(nextPsi[i], jitter) }
-        return (nextPsi, nextLambda)
+        var workspace = PatchWorkspace(dimension: target.dimension, rank: lambda.columns)
+        try workspace.prepare(target: target, rank: lambda.columns)
+        let products = try EMProducts(target: target, targetDiagonal: targetDiagonal, psi: psi, lambda: lambda,
+                                      workspace: &workspace)
+        try products.step(target: target, targetDiagonal: targetDiagonal, jitter: jitter, workspace: &workspace)
+        return (workspace.nextPsi, workspace.second)
     }
 
     /// F(ψ, Λ) = tr(S·Σ⁻¹) + log det Σ for Σ = Ψ + ΛΛᵀ (§3.6), equal to 2·KL(N(0,S)‖N(0,Σ)) + log det S + D.
-    /// Cost ≈ 2DK(K+2B+2) + 2DK² + O(K³) flops, O(DK) memory.
+    /// Cost ≈ 2DK(p+q) + 3DK² + O(K³) flops; allocates its workspace.
     /// - Throws: `LinearAlgebraError` when ψ is not positive or the capacitance factorization fails.
     public static func objective(target: SignedLowRankPlusDiagonal, targetDiagonal: [Double], psi: [Double],
                                  lambda: Matrix) throws -> Double {
-        let sigma = try LowRankPlusDiagonal(psi: psi, lambda: lambda)
-        let w = sigma.inverseFactor
-        var trace = 0.0
-        var wNormsWeighted = 0.0
-        let wRowNorms = TallSkinny.rowdot(w, w)
-        for i in psi.indices {
-            trace += targetDiagonal[i] / psi[i]
-            wNormsWeighted += target.diagonalPart[i] * wRowNorms[i]
-        }
-        let rw = BLAS.gemm(target.added, w, transA: .transpose)
-        let pw = BLAS.gemm(target.subtracted, w, transA: .transpose)
-        trace -= wNormsWeighted + BLAS.dot(rw.elements, rw.elements) - BLAS.dot(pw.elements, pw.elements)
-        return trace + sigma.logDeterminant
+        var workspace = PatchWorkspace(dimension: target.dimension, rank: lambda.columns)
+        try workspace.prepare(target: target, rank: lambda.columns)
+        return try EMProducts(target: target, targetDiagonal: targetDiagonal, psi: psi, lambda: lambda,
+                              workspace: &workspace).objective
     }
 }
 

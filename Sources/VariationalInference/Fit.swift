@@ -52,13 +52,15 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     try require(model.dimension >= 1, "model dimension must be ≥ 1, got \(model.dimension)")
 
     var current = try state ?? algorithm.initialState(dimension: model.dimension, using: &generator)
-    let start = algorithm.approximation(of: current)
-    try requireDimension(start.dimension, model.dimension, "state")
+    var previous: (mean: [Double], variances: [Double])?
+    do {
+        let start = algorithm.approximation(of: current)
+        try requireDimension(start.dimension, model.dimension, "state")
+        if options.stoppingRule != nil { previous = (start.mean, start.marginalVariances) }
+    }
     let clock = ContinuousClock()
     let started = clock.now
     var iterations = 0, evaluations = 0, quietStreak = 0
-    var previous: (mean: [Double], variances: [Double])? =
-        options.stoppingRule == nil ? nil : (start.mean, start.marginalVariances)
 
     func elapsed() -> Double {
         let d = clock.now - started
@@ -101,7 +103,7 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         if let callback = options.callback {
             let info = IterationInfo(iteration: iterations - 1, gradientEvaluations: evaluations,
                                      learningRate: report.learningRate, emSteps: report.emSteps,
-                                     elapsedSeconds: elapsed(), status: report.status)
+                                     elapsedSeconds: elapsed(), status: report.status, timings: report.timings)
             if callback(info) == .stop { return result(.callback) }
         }
         if converged { return result(.converged) }

@@ -51,6 +51,8 @@ public struct IterationInfo: Sendable, Equatable {
     public var elapsedSeconds: Double
     /// Whether the iteration went through, retried, or reverted.
     public var status: StepStatus
+    /// Seconds the iteration spent in each phase.
+    public var timings: PhaseTimings
 }
 
 /// The callback's answer.

@@ -71,53 +71,82 @@ public struct PatchedBaM: VariationalAlgorithm {
         self.maxBadUpdates = maxBadUpdates
     }
 
-    /// The starting state for dimension D (draws ψ and Λ from `generator` for `.random`).
+    /// The starting state for dimension D (draws ψ and Λ from `generator` for `.random`), with the
+    /// workspace of every later iteration (`PatchedBaMWorkspace`).
     /// - Throws: `.invalidArgument` when K ≥ D; `.dimensionMismatch` when a given start has another D.
     public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> PatchedBaMState {
         let start = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: patch.jitter,
                                                      using: &generator)
-        return PatchedBaMState(approximation: start, batchSize: batchSize, eigenOrder: batchSize + 1)
+        return PatchedBaMState(approximation: start,
+                               workspace: PatchedBaMWorkspace(dimension: dimension, rank: rank, batchSize: batchSize))
     }
 
     /// The approximation the state holds.
     public func approximation(of state: PatchedBaMState) -> LowRankGaussian { state.approximation }
 
-    /// One pBaM iteration (§5.5); see the type's documentation for the safeguards.
+    /// One pBaM iteration (§5.5); see the type's documentation for the safeguards. The batch, the
+    /// match and the patch run in the state's workspace: in the steady state no D-sized buffer is
+    /// allocated when the model's `gradients(at:into:)` allocates none.
     public func step<Model: LogDensityModel>(_ state: inout PatchedBaMState, model: Model,
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
-        return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations in
-            let points = state.iteration == 0 && firstBatchFromStandardNormal
-                ? generator.standardNormalMatrix(rows: q.dimension, columns: batchSize)
-                : q.sample(count: batchSize, using: &generator)
+        let standardNormal = state.iteration == 0 && firstBatchFromStandardNormal
+        return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates,
+                                 recycle: { $0.recycle($1) }) { state, evaluations, timings in
+            var clock = PhaseClock()
+            state.workspace.patch.first.resizeColumns(to: batchSize)
+            state.workspace.patch.second.resizeColumns(to: batchSize)
+            if standardNormal {
+                generator.fillStandardNormal(&state.workspace.patch.first)
+            } else {
+                q.sample(into: &state.workspace.patch.first, latent: &state.workspace.latent, using: &generator)
+            }
             evaluations += batchSize
-            return try update(q, points: points, model: model, rate: rate, state: &state)
+            timings.sampling += clock.lap()
+            let finite = try evaluateScores(model, at: state.workspace.patch.first, into: &state.workspace.patch.second)
+            timings.scores += clock.lap()
+            guard finite else { return .rejected(emSteps: nil) }
+            return try update(q, rate: rate, toleranceScale: state.learningRateMultiplier, workspace: &state.workspace,
+                              timings: &timings, clock: &clock)
         }
     }
 
-    /// Scores one batch, matches and patches: the new approximation, or a rejection when the scores
-    /// or the update are not finite.
-    private func update<Model: LogDensityModel>(_ q: LowRankGaussian, points: Matrix, model: Model, rate: Double,
-                                                state: inout PatchedBaMState) throws -> UpdateOutcome<LowRankGaussian> {
-        guard try evaluateScores(model, at: points, into: &state.scores) else { return .rejected(emSteps: nil) }
-        let update = try LowRankBaMUpdate(mean: q.mean, psi: q.psi, lambda: q.lambda, points: points,
-                                          scores: state.scores, learningRate: rate, workspace: &state.eigenWorkspace)
-        let patched: PatchResult
+    /// Matches and patches the scored batch in the workspace: the new approximation (built in the
+    /// workspace's spare storage), or a rejection when the update is not finite.
+    private func update(_ q: LowRankGaussian, rate: Double, toleranceScale: Double, workspace: inout PatchedBaMWorkspace,
+                        timings: inout PhaseTimings, clock: inout PhaseClock) throws -> UpdateOutcome<LowRankGaussian> {
+        var next = workspace.takeStorage(dimension: q.dimension, rank: rank)
+        let m = try workspace.match(mean: q.mean, psi: q.psi, lambda: q.lambda, learningRate: rate, newMean: &next.mean)
+        timings.update += clock.lap()
+        defer { timings.patch += clock.lap() }
+        workspace.computeTargetDiagonal()
+        let logDeterminant = patch.convergenceTest == .klChange && patch.tolerance > 0
+            ? try PatchedBaMWorkspace.logDeterminant(of: workspace.target, matchEigenvalues: m, scratch: &workspace.patch.first)
+            : 0
+        for i in 0..<q.dimension { next.psi[i] = q.psi[i] }
+        TallSkinny.copyColumns(of: q.lambda, 0..<rank, into: &next.lambda, at: 0)
+        let patched: (emSteps: Int, converged: Bool, capacitance: Cholesky)
         do {
-            patched = try patch.run(target: update.covariance, logDeterminantOfTarget: update.logDeterminant(),
-                                    psi: q.psi, lambda: q.lambda, toleranceScale: state.learningRateMultiplier)
+            patched = try patch.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal,
+                                    logDeterminantOfTarget: logDeterminant, psi: &next.psi, lambda: &next.lambda,
+                                    workspace: &workspace.patch, toleranceScale: toleranceScale)
         } catch is PatchError {
+            workspace.spare = next
             return .rejected(emSteps: nil)
         }
-        let mean = meanUpdate == .prePatch
-            ? update.mean
-            : update.postPatchMean(previousMean: q.mean, psi: patched.psi, lambda: patched.lambda)
-        guard Vector.isFinite(mean), let next = try? LowRankGaussian(mean: mean, psi: patched.psi, lambda: patched.lambda) else {
+        if meanUpdate == .postPatch {
+            PatchedBaMWorkspace.postPatchMean(previousMean: q.mean, psi: next.psi, lambda: next.lambda,
+                                              meanPoint: workspace.meanPoint, meanScore: workspace.meanScore,
+                                              learningRate: rate, into: &next.mean)
+        }
+        guard (try? LowRankGaussian.validate(mean: next.mean, psi: next.psi, lambda: next.lambda)) != nil else {
+            workspace.spare = next
             return .rejected(emSteps: patched.emSteps)
         }
-        return .accepted(next, emSteps: patched.emSteps)
+        return .accepted(LowRankGaussian(validatedMean: next.mean, psi: next.psi, lambda: next.lambda,
+                                         capacitance: patched.capacitance), emSteps: patched.emSteps)
     }
 }
 
@@ -127,4 +156,4 @@ extension FactorAnalysisPatch {
 }
 
 /// pBaM's state: the shared BaM-family state over the low-rank-plus-diagonal family.
-public typealias PatchedBaMState = BaMState<LowRankGaussian>
+public typealias PatchedBaMState = BaMState<LowRankGaussian, PatchedBaMWorkspace>

@@ -35,13 +35,17 @@ public struct StepReport: Sendable, Equatable {
     public var emSteps: Int?
     /// Whether the step went through, needed retries, or was rejected and reverted.
     public var status: StepStatus
+    /// Seconds spent in each phase of the iteration.
+    public var timings: PhaseTimings
 
     /// A report with every field given.
-    public init(gradientEvaluations: Int, learningRate: Double, emSteps: Int? = nil, status: StepStatus = .ok) {
+    public init(gradientEvaluations: Int, learningRate: Double, emSteps: Int? = nil, status: StepStatus = .ok,
+                timings: PhaseTimings = PhaseTimings()) {
         self.gradientEvaluations = gradientEvaluations
         self.learningRate = learningRate
         self.emSteps = emSteps
         self.status = status
+        self.timings = timings
     }
 }
 

@@ -14,9 +14,8 @@ import VariationalInference
         let lambda = rng.standardNormalMatrix(rows: d, columns: shape.k)
         let points = rng.standardNormalMatrix(rows: d, columns: b)
         let scores = rng.standardNormalMatrix(rows: d, columns: b)
-        var workspace = SymmetricEigenWorkspace(order: b + 1)
         let update = try LowRankBaMUpdate(mean: mean, psi: psi, lambda: lambda, points: points, scores: scores,
-                                          learningRate: rate, workspace: &workspace)
+                                          learningRate: rate)
 
         // Dense §2.1: batch statistics with 1/B normalization.
         let xbar = (0..<d).map { i in (0..<b).reduce(0) { $0 + points[i, $1] } / Double(b) }
@@ -49,20 +48,19 @@ import VariationalInference
     }
 
     @Test func inconsistentShapesAndBadRatesAreThrown() {
-        var workspace = SymmetricEigenWorkspace(order: 3)
         let lambda = Matrix(rows: 4, columns: 1, repeating: 0.5)
         let points = Matrix(rows: 4, columns: 2, repeating: 1), scores = Matrix(rows: 4, columns: 2, repeating: -1)
         #expect(throws: VariationalInferenceError.dimensionMismatch(what: "ψ", expected: 4, actual: 3)) {
             try LowRankBaMUpdate(mean: [0, 0, 0, 0], psi: [1, 1, 1], lambda: lambda, points: points, scores: scores,
-                                 learningRate: 1, workspace: &workspace)
+                                 learningRate: 1)
         }
         #expect(throws: VariationalInferenceError.dimensionMismatch(what: "scores columns", expected: 2, actual: 3)) {
             try LowRankBaMUpdate(mean: [0, 0, 0, 0], psi: [1, 1, 1, 1], lambda: lambda, points: points,
-                                 scores: Matrix(rows: 4, columns: 3), learningRate: 1, workspace: &workspace)
+                                 scores: Matrix(rows: 4, columns: 3), learningRate: 1)
         }
         #expect(throws: VariationalInferenceError.self) {
             try LowRankBaMUpdate(mean: [0, 0, 0, 0], psi: [1, 1, 1, 1], lambda: lambda, points: points, scores: scores,
-                                 learningRate: -1, workspace: &workspace)
+                                 learningRate: -1)
         }
     }
 
@@ -71,11 +69,10 @@ import VariationalInference
         let d = 10, b = 4
         let mean = rng.standardNormals(d), psi = rng.uniforms(d, in: 0.5..<1.5)
         let lambda = rng.standardNormalMatrix(rows: d, columns: 2)
-        var workspace = SymmetricEigenWorkspace(order: b + 1)
         let update = try LowRankBaMUpdate(mean: mean, psi: psi, lambda: lambda,
                                           points: rng.standardNormalMatrix(rows: d, columns: b),
                                           scores: rng.standardNormalMatrix(rows: d, columns: b),
-                                          learningRate: 1e-12, workspace: &workspace)
+                                          learningRate: 1e-12)
         let sigma = Matrix.diagonal(psi) + BLAS.gemm(lambda, lambda, transB: .transpose)
         #expect(relativeError(denseMatrix(update.covariance), sigma) < 1e-10)
         #expect(relativeError(update.mean, mean) < 1e-10)

@@ -14,9 +14,8 @@ import Testing
     var scores: Matrix { v.matrix("G").transposed() }
 
     func update() throws -> LowRankBaMUpdate {
-        var workspace = SymmetricEigenWorkspace(order: Int(v.number("B")) + 1)
         return try LowRankBaMUpdate(mean: mu, psi: psi, lambda: lambda, points: points, scores: scores,
-                                    learningRate: v.number("lam"), workspace: &workspace)
+                                    learningRate: v.number("lam"))
     }
 
     func patch(eta: Double) throws -> FactorAnalysisPatch {

@@ -1,0 +1,55 @@
+import LowRankLinalg
+
+/// pBaM's reusable buffers, allocated once per fit by `PatchedBaM.initialState` and reused by every
+/// iteration, so that a steady-state iteration allocates no D-sized buffer (only K-, B- and
+/// (K+2B+2)-sized ones).
+///
+/// For D, rank K and batch B (c = max(K, B+1)), memory D(2c + K + 2B + 9) doubles:
+/// - two D×c blocks (`patch`): the batch points and scores, then Q and VQ in the match, then the
+///   EM blocks of the patch;
+/// - the D×(K+2B+2) factor block F = [R P] of the implicit BaM covariance S (`target`);
+/// - diag(S), x̄, ḡ, √ψ and the patch's two D-vectors;
+/// - the storage of one approximation (μ, ψ, Λ) pushed out by an accepted update, reused for the
+///   next one (`spare`).
+public struct PatchedBaMWorkspace: Sendable {
+    /// The storage of an approximation, without its K×K factor.
+    struct Storage: Sendable {
+        var mean: [Double]
+        var psi: [Double]
+        var lambda: Matrix
+    }
+
+    var patch: PatchWorkspace
+    var target: SignedLowRankPlusDiagonal
+    var targetDiagonal: [Double]
+    var latent: Matrix
+    var eigen: SymmetricEigenWorkspace
+    var meanPoint: [Double]
+    var meanScore: [Double]
+    var rootPsi: [Double]
+    var spare: Storage?
+
+    /// Buffers for dimension D, rank K and batch size B.
+    init(dimension d: Int, rank k: Int, batchSize b: Int) {
+        patch = PatchWorkspace(dimension: d, rank: k, columnCapacity: b + 1)
+        target = SignedLowRankPlusDiagonal(diagonal: [Double](repeating: 1, count: d),
+                                           factors: Matrix(rows: d, columns: k + 2 * b + 2), addedCount: k + b + 1)
+        targetDiagonal = [Double](repeating: 0, count: d)
+        latent = Matrix(rows: k, columns: b)
+        eigen = SymmetricEigenWorkspace(order: b + 1)
+        meanPoint = [Double](repeating: 0, count: d)
+        meanScore = [Double](repeating: 0, count: d)
+        rootPsi = [Double](repeating: 0, count: d)
+    }
+
+    /// Storage for the next approximation: the spare one when there is one, else new buffers.
+    mutating func takeStorage(dimension d: Int, rank k: Int) -> Storage {
+        spare.take() ?? Storage(mean: [Double](repeating: 0, count: d), psi: [Double](repeating: 0, count: d),
+                                lambda: Matrix(rows: d, columns: k))
+    }
+
+    /// Keeps the storage of an approximation that is no longer needed, for the next update.
+    mutating func recycle(_ q: consuming LowRankGaussian) {
+        spare = Storage(mean: q.mean, psi: q.psi, lambda: q.lambda)
+    }
+}
