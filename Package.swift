@@ -22,10 +22,11 @@ let package = Package(
         .target(name: "LowRankLinalg", dependencies: ["CLapack"]),
         .target(name: "VariationalInference", dependencies: ["LowRankLinalg"]),
         .target(name: "Targets", dependencies: ["LowRankLinalg", "VariationalInference"]),
+        .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "bench",
             dependencies: [
-                "LowRankLinalg", "VariationalInference", "Targets",
+                "LowRankLinalg", "VariationalInference", "Targets", "AllocationCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/bench"

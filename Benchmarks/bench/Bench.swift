@@ -10,10 +10,11 @@ struct Bench: ParsableCommand {
         abstract: "Compare pBaM, BaM and ADVI: KL (or -ELBO) against gradient evaluations.")
 
     enum Experiment: String, ExpressibleByArgument, CaseIterable {
-        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, all, kernels
+        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, all, kernels, scaling
+        case scalingPoint = "scaling-point"
     }
 
-    @Option(help: "Which experiment: \(Experiment.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Which experiment: \(Experiment.allCases.filter { $0 != .scalingPoint }.map(\.rawValue).joined(separator: ", ")).")
     var experiment: Experiment = .gaussian
 
     @Option(help: "Dimension D (default: the experiment's).")
@@ -46,6 +47,18 @@ struct Bench: ParsableCommand {
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
+    @Option(parsing: .upToNextOption, help: "Dimensions of the scaling experiment.")
+    var dimensions: [Int] = [1_000, 10_000, 100_000, 1_000_000]
+
+    @Option(help: "Iterations per point of the scaling experiment (the first, cold, is excluded from the medians).")
+    var iterations: Int = 6
+
+    @Option(help: "EM steps per patch in the scaling experiment (0: the default patch with its convergence test).")
+    var emSteps: Int = 20
+
+    @Option(help: .hidden)
+    var algorithm: String = "pbam"
+
     func validate() throws {
         if let d = dimension, d < 2 { throw ValidationError("--dimension must be ≥ 2, got \(d)") }
         if let k = rank, k < 1 { throw ValidationError("--rank must be ≥ 1, got \(k)") }
@@ -55,6 +68,11 @@ struct Bench: ParsableCommand {
         guard seeds >= 1 else { throw ValidationError("--seeds must be ≥ 1, got \(seeds)") }
         guard checkpoints >= 2 else { throw ValidationError("--checkpoints must be ≥ 2, got \(checkpoints)") }
         guard elboDraws >= 1 else { throw ValidationError("--elbo-draws must be ≥ 1, got \(elboDraws)") }
+        guard emSteps >= 0 else { throw ValidationError("--em-steps must be ≥ 0, got \(emSteps)") }
+        guard iterations >= 3 else { throw ValidationError("--iterations must be ≥ 3, got \(iterations)") }
+        guard dimensions.allSatisfy({ $0 > (rank ?? 32) }) else {
+            throw ValidationError("--dimensions must all exceed the rank \(rank ?? 32)")
+        }
         guard adviRates.allSatisfy({ $0 > 0 && $0.isFinite }), !adviRates.isEmpty else {
             throw ValidationError("--advi-rates must be positive numbers")
         }
@@ -63,9 +81,22 @@ struct Bench: ParsableCommand {
     func run() throws {
         let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"
         print("OpenBLAS threads: \(BLAS.threadCount) (OPENBLAS_NUM_THREADS=\(threads)), cores: \(ProcessInfo.processInfo.activeProcessorCount)")
-        if experiment == .kernels {
+        switch experiment {
+        case .kernels:
             KernelShape.standard.forEach { print(measureGemm($0).formatted) }
+            try KernelBenchmarks(quiet: quiet).run()
             return
+        case .scalingPoint:
+            print(try measureScalingPoint(algorithm: algorithm, dimension: dimension ?? 10_000, rank: rank ?? 32,
+                                          batch: batch ?? 32, iterations: iterations, emSteps: emSteps).csvLine)
+            return
+        case .scaling:
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            try ScalingExperiment(dimensions: dimensions, rank: rank ?? 32, batch: batch ?? 32, iterations: iterations,
+                                  emSteps: emSteps, output: output, progress: Progress(quiet: quiet)).run()
+            return
+        default:
+            break
         }
         let settings = ExperimentSettings(dimension: dimension, rank: rank, batch: batch, budget: budget,
                                           adviRates: adviRates, elboDraws: elboDraws)
@@ -85,7 +116,7 @@ struct Bench: ParsableCommand {
             case .poisson: report = try execute(poissonPlan(settings), seedList, progress)
             case .lgcp: report = try execute(coxProcessPlan(settings), seedList, progress)
             case .irt: report = try execute(itemResponsePlan(settings), seedList, progress)
-            case .all, .kernels: continue
+            case .all, .kernels, .scaling, .scalingPoint: continue
             }
             csv += report.rows.map(\.csvLine).joined(separator: "\n") + "\n"
             let table = report.table()

@@ -1,10 +1,11 @@
 import Foundation
 import LowRankLinalg
 
-/// One `dgemm` shape to time: (m×k) by (k×n).
+/// One `dgemm` shape to time: op(A) (m×k) by (k×n), with A stored k×m when transposed.
 struct KernelShape {
     let name: String
     let m: Int, k: Int, n: Int
+    var transA: Transpose = .none
 
     /// The products the issue asks for: a square-ish 4096×64·64×4096 and pBaM's RᵀQ-sized
     /// D×(K+B+1) by (K+B+1)×(B+1) at D = 100,000, K = B = 32.
@@ -31,15 +32,16 @@ struct GemmResult {
 
 /// Times `dgemm` on a shape: one warm-up call, then enough repeats to cover about half a second.
 func measureGemm(_ shape: KernelShape) -> GemmResult {
-    let a = Matrix(rows: shape.m, columns: shape.k) { i, j in Double((i + 3 * j) % 17) / 17 - 0.5 }
+    let (rowsA, columnsA) = shape.transA == .none ? (shape.m, shape.k) : (shape.k, shape.m)
+    let a = Matrix(rows: rowsA, columns: columnsA) { i, j in Double((i + 3 * j) % 17) / 17 - 0.5 }
     let b = Matrix(rows: shape.k, columns: shape.n) { i, j in Double((2 * i + j) % 13) / 13 - 0.5 }
     var c = Matrix(rows: shape.m, columns: shape.n)
-    BLAS.gemm(a, b, into: &c)
+    BLAS.gemm(a, b, transA: shape.transA, into: &c)
     var times: [Double] = []
     let clock = ContinuousClock()
     var total = 0.0
     while times.count < 5 || (total < 0.5 && times.count < 200) {
-        let elapsed = clock.measure { BLAS.gemm(a, b, into: &c) }
+        let elapsed = clock.measure { BLAS.gemm(a, b, transA: shape.transA, into: &c) }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         times.append(seconds)
         total += seconds

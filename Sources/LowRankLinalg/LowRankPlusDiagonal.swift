@@ -100,8 +100,16 @@ public struct LowRankPlusDiagonal: Sendable {
     /// Σ⁻¹·Y (Woodbury: Ψ⁻¹Y − W(WᵀY)) for a D×m block, into `out`. Cost 4DKm flops.
     public func solve(_ y: Matrix, into out: inout Matrix) {
         precondition(y.rows == dimension, "LowRankPlusDiagonal.solve: Y has \(y.rows) rows, D = \(dimension)")
-        TallSkinny.rowScaled(y, by: psi.map { 1 / $0 }, into: &out)
+        TallSkinny.rowDivided(y, by: psi, into: &out)
         BLAS.gemm(inverseFactor, BLAS.gemm(inverseFactor, y, transA: .transpose), alpha: -1, beta: 1, into: &out)
+    }
+
+    /// Y ← Σ⁻¹·Y in place for a D×m block: Ψ⁻¹Y − W(WᵀY). Cost 4DKm flops; allocates only K×m.
+    public func solveInPlace(_ y: inout Matrix) {
+        precondition(y.rows == dimension, "LowRankPlusDiagonal.solveInPlace: Y has \(y.rows) rows, D = \(dimension)")
+        let projected = BLAS.gemm(inverseFactor, y, transA: .transpose)
+        TallSkinny.divideRows(&y, by: psi)
+        BLAS.gemm(inverseFactor, projected, alpha: -1, beta: 1, into: &y)
     }
 
     /// Σ⁻¹·Y as a new D×m block. Cost 4DKm flops.

@@ -80,13 +80,16 @@ public struct LowRankGaussianTarget: LogDensityModel, Sendable {
         return normalization - 0.5 * BLAS.dot(r, solved)
     }
 
-    /// All B scores in one Woodbury block solve: −Σ*⁻¹(X − m1ᵀ). Cost O(DrB), BLAS-3.
+    /// All B scores in one Woodbury block solve, in the storage of `scores`: −Σ*⁻¹(X − m1ᵀ).
+    /// Cost 4DrB + O(DB) flops, BLAS-3; allocates only r×B when `scores` is already D×B.
     public func gradients(at points: Matrix, into scores: inout Matrix) throws {
         guard points.rows == dimension else {
             throw VariationalInferenceError.dimensionMismatch(what: "points", expected: dimension, actual: points.rows)
         }
-        var centred = points
-        TallSkinny.centerColumns(&centred, around: mean, scale: -1)
-        covariance.solve(centred, into: &scores)
+        if scores.rows != points.rows || scores.columns != points.columns {
+            scores = Matrix(rows: points.rows, columns: points.columns)
+        }
+        TallSkinny.copyColumns(of: points, 0..<points.columns, into: &scores, at: 0, scale: -1, subtracting: mean)
+        covariance.solveInPlace(&scores)
     }
 }

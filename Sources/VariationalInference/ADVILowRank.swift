@@ -83,14 +83,18 @@ public struct ADVILowRank: VariationalAlgorithm {
         var evaluations = 0
         var moments = state.moments
         var rate = optimizer.schedule.value(at: moments.steps)
+        var timings = PhaseTimings()
         let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
+            var clock = PhaseClock()
             let noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
             let latent = generator.standardNormalMatrix(rows: k, columns: batchSize)
             let points = try q.reparameterize(noise: noise, latent: latent)
             evaluations += batchSize
-            guard try evaluateScores(model, at: points, into: &state.scores) else {
-                return UpdateOutcome<LowRankGaussian>.rejected(emSteps: nil)
-            }
+            timings.sampling += clock.lap()
+            let finite = try evaluateScores(model, at: points, into: &state.scores)
+            timings.scores += clock.lap()
+            guard finite else { return UpdateOutcome<LowRankGaussian>.rejected(emSteps: nil) }
+            defer { timings.update += clock.lap() }
             moments = state.moments
             let next = try ascend(q, scores: state.scores, noise: noise, latent: latent, moments: &moments, rate: &rate)
             return next.map { .accepted($0, emSteps: nil) } ?? .rejected(emSteps: nil)
@@ -99,10 +103,11 @@ public struct ADVILowRank: VariationalAlgorithm {
         case .accepted(let next, _):
             state.approximation = next
             state.moments = moments
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures))
+            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures),
+                              timings: timings)
         case .rejected:
             try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted)
+            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted, timings: timings)
         }
     }
 

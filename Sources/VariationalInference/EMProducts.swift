@@ -46,14 +46,16 @@ struct EMProducts {
         objective = trace - capacitance.solve(inner).trace + logDeterminant
     }
 
-    /// The un-relaxed EM step (§3.2) from this iterate, into `workspace.nextPsi` (ψ̂) and
-    /// `workspace.second` (Λ̂). With C = A⁻¹: N = C + C·(VᵀSV)·C = L_N·L_Nᵀ (K×K, no pass over D),
-    /// Y = H·L_N⁻ᵀ = (d∘V)·X + F·(s∘(G·X)) for X = C·L_N⁻ᵀ, ψ̂ = max(diag(S) − rowdot(Y, Y), jitter)
-    /// (since diag(H N⁻¹ Hᵀ) = rowdot(Y, Y)), Λ̂ = Y·L_N⁻¹ = H·N⁻¹.
-    /// Cost 2DK(p+q) + 3DK² + O(DK + K³) flops.
+    /// The EM step (§3.2) from this iterate up to Y: ψ̂ into `workspace.nextPsi` and Y = H·L_N⁻ᵀ into
+    /// `workspace.second`, where C = A⁻¹, N = C + C·(VᵀSV)·C = L_N·L_Nᵀ (K×K, no pass over D),
+    /// Y = (d∘V)·X + F·(s∘(G·X)) for X = C·L_N⁻ᵀ and ψ̂ = max(diag(S) − rowdot(Y, Y), jitter)
+    /// (since diag(H N⁻¹ Hᵀ) = rowdot(Y, Y)). Then Λ̂ = H·N⁻¹ = Y·L_N⁻¹: `explicitLambda` writes it
+    /// into `workspace.second`, `relaxLambda` applies it to Λ directly.
+    /// Cost 2DK(p+q) + 2DK² + O(DK + K³) flops.
+    /// - Returns: L_N.
     /// - Throws: `LinearAlgebraError` when N is not numerically positive definite.
     func step(target: SignedLowRankPlusDiagonal, targetDiagonal: [Double], jitter: Double,
-              workspace: inout PatchWorkspace) throws {
+              workspace: inout PatchWorkspace) throws -> Cholesky {
         let c = capacitance.inverse
         var n = c
         BLAS.gemm(c, BLAS.gemm(inner, c), beta: 1, into: &n)
@@ -69,6 +71,19 @@ struct EMProducts {
         for i in targetDiagonal.indices { workspace.nextPsi[i] = targetDiagonal[i] }
         TallSkinny.rowdot(workspace.second, workspace.second, scale: -1, accumulatingInto: &workspace.nextPsi)
         for i in workspace.nextPsi.indices { workspace.nextPsi[i] = Swift.max(workspace.nextPsi[i], jitter) }
+        return factor
+    }
+
+    /// Λ̂ = Y·L_N⁻¹ in place in `workspace.second` (one `dtrsm`, DK² flops).
+    static func explicitLambda(_ factor: Cholesky, workspace: inout PatchWorkspace) {
         BLAS.trsm(factor.lower, triangle: .lower, side: .right, into: &workspace.second)
+    }
+
+    /// Λ ← (1−η)Λ + η·Y·L_N⁻¹ in one `dgemm` (2DK² flops), without forming Λ̂: the relaxation of
+    /// §3.4 fused with the M-step.
+    static func relaxLambda(_ lambda: inout Matrix, _ factor: Cholesky, eta: Double, workspace: PatchWorkspace) {
+        var inverse = Matrix.identity(factor.order)
+        BLAS.trsm(factor.lower, triangle: .lower, side: .left, into: &inverse)
+        BLAS.gemm(workspace.second, inverse, alpha: eta, beta: 1 - eta, into: &lambda)
     }
 }

@@ -111,19 +111,23 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
             }
             previous = products.objective
             if step == 0 { lastOutput = products.objective }
-            try products.step(target: target, targetDiagonal: targetDiagonal, jitter: jitter, workspace: &workspace)
+            let factor = try products.step(target: target, targetDiagonal: targetDiagonal, jitter: jitter, workspace: &workspace)
             guard Vector.isFinite(workspace.nextPsi), workspace.second.isFinite else {
                 throw PatchError.nonFinite(emStep: step)
             }
-            var converged = false
-            if tol > 0 && convergenceTest == .referenceObjectiveRatio {
-                let output = try EMProducts(target: target, targetDiagonal: targetDiagonal, psi: workspace.nextPsi,
-                                            lambda: workspace.second, workspace: &workspace)
-                guard output.objective.isFinite else { throw PatchError.nonFinite(emStep: step) }
-                converged = step + 1 >= minimumSteps && lastOutput != 0 && abs(output.objective / lastOutput - 1) < tol
-                lastOutput = output.objective
+            guard tol > 0 && convergenceTest == .referenceObjectiveRatio else {
+                relaxPsi(&psi, towards: workspace.nextPsi)
+                EMProducts.relaxLambda(&lambda, factor, eta: relaxation, workspace: workspace)
+                continue
             }
-            relax(&psi, &lambda, towards: workspace.nextPsi, workspace.second)
+            EMProducts.explicitLambda(factor, workspace: &workspace)
+            let output = try EMProducts(target: target, targetDiagonal: targetDiagonal, psi: workspace.nextPsi,
+                                        lambda: workspace.second, workspace: &workspace)
+            guard output.objective.isFinite else { throw PatchError.nonFinite(emStep: step) }
+            let converged = step + 1 >= minimumSteps && lastOutput != 0 && abs(output.objective / lastOutput - 1) < tol
+            lastOutput = output.objective
+            relaxPsi(&psi, towards: workspace.nextPsi)
+            TallSkinny.blend(&lambda, toward: workspace.second, weight: relaxation)
             if converged {
                 let factor = try LowRankPlusDiagonal.factorCapacitance(psi: psi, lambda: lambda, scratch: &workspace.first)
                 return (step + 1, true, factor)
@@ -132,11 +136,10 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
         preconditionFailure("unreachable: the loop returns at step == maxSteps")
     }
 
-    /// ψ ← max((1−η)ψ + ηψ̂, jitter), Λ ← (1−η)Λ + ηΛ̂.
-    private func relax(_ psi: inout [Double], _ lambda: inout Matrix, towards nextPsi: [Double], _ nextLambda: Matrix) {
+    /// ψ ← max((1−η)ψ + ηψ̂, jitter).
+    private func relaxPsi(_ psi: inout [Double], towards nextPsi: [Double]) {
         let eta = relaxation
         for i in psi.indices { psi[i] = Swift.max((1 - eta) * psi[i] + eta * nextPsi[i], jitter) }
-        TallSkinny.blend(&lambda, toward: nextLambda, weight: eta)
     }
 
     /// One Lawrence-form EM step (§3.2) from (ψ, Λ) towards S, un-relaxed:
@@ -150,7 +153,8 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
         try workspace.prepare(target: target, rank: lambda.columns)
         let products = try EMProducts(target: target, targetDiagonal: targetDiagonal, psi: psi, lambda: lambda,
                                       workspace: &workspace)
-        try products.step(target: target, targetDiagonal: targetDiagonal, jitter: jitter, workspace: &workspace)
+        let factor = try products.step(target: target, targetDiagonal: targetDiagonal, jitter: jitter, workspace: &workspace)
+        EMProducts.explicitLambda(factor, workspace: &workspace)
         return (workspace.nextPsi, workspace.second)
     }
 

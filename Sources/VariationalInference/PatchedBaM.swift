@@ -114,39 +114,42 @@ public struct PatchedBaM: VariationalAlgorithm {
     }
 
     /// Matches and patches the scored batch in the workspace: the new approximation (built in the
-    /// workspace's spare storage), or a rejection when the update is not finite.
+    /// workspace's spare storage, which goes back to the workspace when the update fails), or a
+    /// rejection when the update is not finite.
     private func update(_ q: LowRankGaussian, rate: Double, toleranceScale: Double, workspace: inout PatchedBaMWorkspace,
                         timings: inout PhaseTimings, clock: inout PhaseClock) throws -> UpdateOutcome<LowRankGaussian> {
         var next = workspace.takeStorage(dimension: q.dimension, rank: rank)
-        let m = try workspace.match(mean: q.mean, psi: q.psi, lambda: q.lambda, learningRate: rate, newMean: &next.mean)
-        timings.update += clock.lap()
-        defer { timings.patch += clock.lap() }
-        workspace.computeTargetDiagonal()
-        let logDeterminant = patch.convergenceTest == .klChange && patch.tolerance > 0
-            ? try PatchedBaMWorkspace.logDeterminant(of: workspace.target, matchEigenvalues: m, scratch: &workspace.patch.first)
-            : 0
-        for i in 0..<q.dimension { next.psi[i] = q.psi[i] }
-        TallSkinny.copyColumns(of: q.lambda, 0..<rank, into: &next.lambda, at: 0)
-        let patched: (emSteps: Int, converged: Bool, capacitance: Cholesky)
         do {
-            patched = try patch.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal,
-                                    logDeterminantOfTarget: logDeterminant, psi: &next.psi, lambda: &next.lambda,
-                                    workspace: &workspace.patch, toleranceScale: toleranceScale)
+            let m = try workspace.match(mean: q.mean, psi: q.psi, lambda: q.lambda, learningRate: rate, newMean: &next.mean)
+            timings.update += clock.lap()
+            defer { timings.patch += clock.lap() }
+            workspace.computeTargetDiagonal()
+            let logDeterminant = patch.convergenceTest == .klChange && patch.tolerance > 0
+                ? try PatchedBaMWorkspace.logDeterminant(of: workspace.target, matchEigenvalues: m, scratch: &workspace.patch.first)
+                : 0
+            for i in 0..<q.dimension { next.psi[i] = q.psi[i] }
+            TallSkinny.copyColumns(of: q.lambda, 0..<rank, into: &next.lambda, at: 0)
+            let patched = try patch.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal,
+                                        logDeterminantOfTarget: logDeterminant, psi: &next.psi, lambda: &next.lambda,
+                                        workspace: &workspace.patch, toleranceScale: toleranceScale)
+            if meanUpdate == .postPatch {
+                PatchedBaMWorkspace.postPatchMean(previousMean: q.mean, psi: next.psi, lambda: next.lambda,
+                                                  meanPoint: workspace.meanPoint, meanScore: workspace.meanScore,
+                                                  learningRate: rate, into: &next.mean)
+            }
+            guard (try? LowRankGaussian.validate(mean: next.mean, psi: next.psi, lambda: next.lambda)) != nil else {
+                workspace.spare = next
+                return .rejected(emSteps: patched.emSteps)
+            }
+            return .accepted(LowRankGaussian(validatedMean: next.mean, psi: next.psi, lambda: next.lambda,
+                                             capacitance: patched.capacitance), emSteps: patched.emSteps)
         } catch is PatchError {
             workspace.spare = next
             return .rejected(emSteps: nil)
-        }
-        if meanUpdate == .postPatch {
-            PatchedBaMWorkspace.postPatchMean(previousMean: q.mean, psi: next.psi, lambda: next.lambda,
-                                              meanPoint: workspace.meanPoint, meanScore: workspace.meanScore,
-                                              learningRate: rate, into: &next.mean)
-        }
-        guard (try? LowRankGaussian.validate(mean: next.mean, psi: next.psi, lambda: next.lambda)) != nil else {
+        } catch {
             workspace.spare = next
-            return .rejected(emSteps: patched.emSteps)
+            throw error
         }
-        return .accepted(LowRankGaussian(validatedMean: next.mean, psi: next.psi, lambda: next.lambda,
-                                         capacitance: patched.capacitance), emSteps: patched.emSteps)
     }
 }
 
