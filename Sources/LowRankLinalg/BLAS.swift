@@ -159,16 +159,6 @@ public enum BLAS {
             cblas_dscal(blasInt(px.count), alpha, px.baseAddress, 1)
         }
     }
-
-    /// The number of threads OpenBLAS uses (`openblas_get_num_threads`); set by the environment
-    /// variable `OPENBLAS_NUM_THREADS` or by `setThreadCount(_:)`.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
-
-    /// Sets the number of OpenBLAS threads for all later calls (`openblas_set_num_threads`).
-    public static func setThreadCount(_ count: Int) {
-        precondition(count >= 1, "BLAS.setThreadCount: \(count) < 1")
-        openblas_set_num_threads(Int32(count))
-    }
 }
 
 /// A dimension as BLAS's 32-bit integer; sizes beyond Int32 are a programming error.

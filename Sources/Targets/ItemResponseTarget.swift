@@ -24,7 +24,8 @@ import VariationalInference
 /// ∂/∂μ_b = Σᵢ (bᵢ − μ_b)/σ_b² − μ_b; ∂/∂u_θ = Σⱼ θⱼ²/σ_θ² − J − σ_θ²/s_θ² + 1, and likewise for u_a
 /// (sum over αᵢ², count I) and u_b (sum over (bᵢ − μ_b)², count I). Softplus and logit⁻¹ use one
 /// exp(−|η|) each, so no intermediate overflows. Cost O(J·I) per evaluation, memory J·I bytes.
-public struct ItemResponseTarget: LogDensityModel, Sendable {
+/// Immutable, so batches of scores are evaluated concurrently (`ConcurrentLogDensityModel`).
+public struct ItemResponseTarget: ConcurrentLogDensityModel {
     /// The prior scale s_θ of the half-normal prior on σ_θ.
     public static let abilityScalePrior = 1.0
     /// The prior scale s_a of the half-normal prior on σ_a.

@@ -13,7 +13,8 @@ import VariationalInference
 ///     ∂log p/∂xᵢ = [ (tanh wᵢ − zᵢ·cosh wᵢ)·τ/√(1 + yᵢ²) − yᵢ/(1 + yᵢ²) ] / σᵢ.
 ///
 /// s = 0 and τ = 1 give N(0, diag(σ²)). Cost O(D) per evaluation; no data and no random draws.
-public struct SinhArcsinhTarget: LogDensityModel, Sendable {
+/// Immutable, so batches of scores are evaluated concurrently (`ConcurrentLogDensityModel`).
+public struct SinhArcsinhTarget: ConcurrentLogDensityModel {
     /// The skew s (any finite value; s > 0 skews to the right).
     public let skew: Double
     /// The tail weight τ > 0.

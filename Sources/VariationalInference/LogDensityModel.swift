@@ -4,7 +4,8 @@ import LowRankLinalg
 ///
 /// BaM and pBaM need only the score; the log-density is for monitoring (ELBO estimates, reverse-KL
 /// proxies). Implement `logDensityAndGradient(at:gradient:)`; override `gradients(at:into:)` when the
-/// model can evaluate a whole batch faster than point by point.
+/// model can evaluate a whole batch faster than point by point, or conform to
+/// `ConcurrentLogDensityModel` when `logDensityAndGradient` is safe to call from several threads at once.
 public protocol LogDensityModel {
     /// The dimension D of the parameter space.
     var dimension: Int { get }

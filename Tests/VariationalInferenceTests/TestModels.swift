@@ -1,4 +1,5 @@
 import LowRankLinalg
+import Synchronization
 import VariationalInference
 
 /// A model that wraps another and misbehaves on a schedule: NaN scores on every `nanEvery`-th batch,
@@ -35,6 +36,75 @@ final class FaultyModel<Base: LogDensityModel>: LogDensityModel {
 /// A model whose gradient has the wrong length.
 struct ShortGradientModel: LogDensityModel {
     let dimension: Int
+    func logDensity(at x: [Double]) throws -> Double { 0 }
+    func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double {
+        gradient = [Double](repeating: 0, count: dimension - 1)
+        return 0
+    }
+}
+
+/// A plain `LogDensityModel` that forwards everything but `gradients` to its base, so that its batch
+/// scores come from the serial default even when the base is a `ConcurrentLogDensityModel`.
+struct SerialModel<Base: LogDensityModel>: LogDensityModel {
+    let base: Base
+    var dimension: Int { base.dimension }
+    func logDensity(at x: [Double]) throws -> Double { try base.logDensity(at: x) }
+    func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double {
+        try base.logDensityAndGradient(at: x, gradient: &gradient)
+    }
+}
+
+/// A concurrent model with the worker count of the caller's choice.
+struct WorkerCountModel<Base: ConcurrentLogDensityModel>: ConcurrentLogDensityModel {
+    let base: Base
+    let scoreWorkers: Int
+    var dimension: Int { base.dimension }
+    func logDensity(at x: [Double]) throws -> Double { try base.logDensity(at: x) }
+    func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double {
+        try base.logDensityAndGradient(at: x, gradient: &gradient)
+    }
+}
+
+/// log p(x) = −½‖x‖² on two workers, counting reads of `scoreWorkers`: only the concurrent default
+/// of `gradients` reads it, so the count shows which default a call reached.
+final class WorkerReadCountingModel: ConcurrentLogDensityModel {
+    let dimension: Int
+    private let reads = Mutex(0)
+
+    init(dimension: Int) { self.dimension = dimension }
+
+    /// How many times `scoreWorkers` was read.
+    var workerReads: Int { reads.withLock { $0 } }
+    var scoreWorkers: Int {
+        reads.withLock { $0 += 1 }
+        return 2
+    }
+    func logDensity(at x: [Double]) throws -> Double { -0.5 * x.reduce(0) { $0 + $1 * $1 } }
+    func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double {
+        for i in 0..<x.count { gradient[i] = -x[i] }
+        return try logDensity(at: x)
+    }
+}
+
+/// A concurrent model that throws `ModelError("column k")` at the points whose first coordinate is
+/// k ∈ `failingColumns` (the tests put k in column k), and otherwise returns the point as its score.
+struct FailingColumnsModel: ConcurrentLogDensityModel {
+    let dimension: Int
+    let failingColumns: Set<Int>
+    let scoreWorkers: Int
+    func logDensity(at x: [Double]) throws -> Double { 0 }
+    func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double {
+        let column = Int(x[0])
+        if failingColumns.contains(column) { throw ModelError("column \(column)") }
+        gradient = x
+        return 0
+    }
+}
+
+/// A concurrent model whose gradient has the wrong length.
+struct ConcurrentShortGradientModel: ConcurrentLogDensityModel {
+    let dimension: Int
+    var scoreWorkers: Int { 2 }
     func logDensity(at x: [Double]) throws -> Double { 0 }
     func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double {
         gradient = [Double](repeating: 0, count: dimension - 1)
