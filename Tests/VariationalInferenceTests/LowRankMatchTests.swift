@@ -1,6 +1,6 @@
 import LowRankLinalg
 import Testing
-import VariationalInference
+@testable import VariationalInference
 
 /// The low-rank match of algorithm.md §2.2 against the dense BaM update of §2.1, computed in the test
 /// by the dense symmetric formulation (Cholesky of V, eigen of LᵀUL). Tolerance 1e-10 relative.
@@ -145,5 +145,47 @@ import VariationalInference
         #expect(throws: VariationalInferenceError.self) { try FactorAnalysisPatch(maxSteps: 0) }
         #expect(throws: VariationalInferenceError.self) { try FactorAnalysisPatch(tolerance: -1) }
         #expect(throws: VariationalInferenceError.self) { try FactorAnalysisPatch(jitter: 0) }
+    }
+}
+
+/// pBaM's in-place pieces against their dense references.
+@Suite("pBaM workspace") struct PatchedBaMWorkspaceTests {
+    @Test(arguments: [1, 3, 8]) func logDeterminantInColumnBlocksMatchesDense(width: Int) throws {
+        var rng = Xoshiro256StarStar(seed: UInt64(30 + width))
+        let (d, k, b) = (24, 3, 5)
+        let update = try LowRankBaMUpdate(mean: rng.standardNormals(d), psi: rng.uniforms(d, in: 0.5..<1.5),
+                                          lambda: rng.standardNormalMatrix(rows: d, columns: k),
+                                          points: rng.standardNormalMatrix(rows: d, columns: b),
+                                          scores: rng.standardNormalMatrix(rows: d, columns: b), learningRate: 3)
+        var scratch = Matrix(rows: d, columns: width)
+        let blocked = try PatchedBaMWorkspace.logDeterminant(of: update.covariance, matchEigenvalues: update.matchEigenvalues,
+                                                             scratch: &scratch)
+        #expect(relativeError(blocked, try Cholesky(denseMatrix(update.covariance)).logDeterminant) < 1e-12)
+        #expect(scratch.columns == width)
+    }
+
+    @Test func emStepsReuseTheWorkspaceAndMatchTheAllocatingForm() throws {
+        var rng = Xoshiro256StarStar(seed: 41)
+        let (d, k) = (30, 4)
+        let r = rng.standardNormalMatrix(rows: d, columns: k + 5)
+        let target = SignedLowRankPlusDiagonal(diagonal: rng.uniforms(d, in: 0.2..<1.0), added: r, subtracted: 0.3 * r.columns(0..<3))
+        let psi = rng.uniforms(d, in: 0.5..<1.5), lambda = rng.standardNormalMatrix(rows: d, columns: k)
+        let patch = try FactorAnalysisPatch(maxSteps: 7, tolerance: 0, relaxation: 1.3)
+        var workspace = PatchWorkspace(dimension: d, rank: k, columnCapacity: 9)
+        var inPlacePsi = psi, inPlaceLambda = lambda
+        let outcome = try patch.run(target: target, targetDiagonal: target.diagonal, logDeterminantOfTarget: 0,
+                                    psi: &inPlacePsi, lambda: &inPlaceLambda, workspace: &workspace)
+        // The same seven relaxed steps through the public one-step form.
+        var psiRef = psi, lambdaRef = lambda
+        for _ in 0..<7 {
+            let (nextPsi, nextLambda) = try FactorAnalysisPatch.emStep(target: target, targetDiagonal: target.diagonal,
+                                                                       psi: psiRef, lambda: lambdaRef, jitter: 1e-6)
+            psiRef = zip(psiRef, nextPsi).map { max(-0.3 * $0 + 1.3 * $1, 1e-6) }
+            lambdaRef = -0.3 * lambdaRef + 1.3 * nextLambda
+        }
+        #expect(outcome.emSteps == 7 && !outcome.converged)
+        #expect(relativeError(inPlacePsi, psiRef) < 1e-11 && relativeError(inPlaceLambda, lambdaRef) < 1e-11)
+        let expected = try LowRankPlusDiagonal(psi: inPlacePsi, lambda: inPlaceLambda).capacitance.lower
+        #expect(relativeError(outcome.capacitance.lower, expected) < 1e-12)
     }
 }
