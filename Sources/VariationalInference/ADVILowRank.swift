@@ -74,35 +74,35 @@ public struct ADVILowRank: VariationalAlgorithm {
     /// The approximation the state holds.
     public func approximation(of state: ADVILowRankState) -> LowRankGaussian { state.approximation }
 
-    /// One Adam step on the ELBO.
+    /// One Adam step on the ELBO, in the state's workspace: in the steady state no D-sized buffer is
+    /// allocated when the model's `gradients(at:into:)` allocates none.
     public func step<Model: LogDensityModel>(_ state: inout ADVILowRankState, model: Model,
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
-        let d = q.dimension, k = q.rank
-        try requireDimension(model.dimension, d, "model")
+        try requireDimension(model.dimension, q.dimension, "model")
+        state.workspace.reshape(dimension: q.dimension, rank: q.rank, batchSize: batchSize)
         var evaluations = 0
-        var moments = state.moments
-        var rate = optimizer.schedule.value(at: moments.steps)
+        var rate = optimizer.schedule.value(at: state.moments.steps)
         var timings = PhaseTimings()
         let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
             var clock = PhaseClock()
-            let noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
-            let latent = generator.standardNormalMatrix(rows: k, columns: batchSize)
-            let points = try q.reparameterize(noise: noise, latent: latent)
+            generator.fillStandardNormal(&state.workspace.noise)
+            generator.fillStandardNormal(&state.workspace.latent)
+            q.reparameterize(noise: state.workspace.noise, latent: state.workspace.latent, into: &state.workspace.points)
             evaluations += batchSize
             timings.sampling += clock.lap()
-            let finite = try evaluateScores(model, at: points, into: &state.scores)
+            let finite = try evaluateScores(model, at: state.workspace.points, into: &state.workspace.scores)
             timings.scores += clock.lap()
             guard finite else { return UpdateOutcome<LowRankGaussian>.rejected(emSteps: nil) }
             defer { timings.update += clock.lap() }
-            moments = state.moments
-            let next = try ascend(q, scores: state.scores, noise: noise, latent: latent, moments: &moments, rate: &rate)
+            let next = try ascend(q, moments: state.moments, workspace: &state.workspace, rate: &rate)
             return next.map { .accepted($0, emSteps: nil) } ?? .rejected(emSteps: nil)
         }
         switch outcome {
         case .accepted(let next, _):
+            optimizer.advance(&state.moments, gradient: state.workspace.lossGradient)
             state.approximation = next
-            state.moments = moments
+            state.workspace.spare.recycle(q)
             return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures),
                               timings: timings)
         case .rejected:
@@ -111,50 +111,110 @@ public struct ADVILowRank: VariationalAlgorithm {
         }
     }
 
-    /// The closed-form ELBO gradient and one Adam step; nil when the result is not a valid Gaussian.
-    private func ascend(_ q: LowRankGaussian, scores: Matrix, noise: Matrix, latent: Matrix,
-                        moments: inout AdamMoments, rate: inout Double) throws -> LowRankGaussian? {
-        let d = q.dimension
-        let gradient = elboGradient(q, scores: scores, noise: noise, latent: latent)
-        var parameters = q.mean + variableParameters(q.psi) + q.lambda.elements
-        let lossGradient = (gradient.mean + gradient.variance + gradient.lambda.elements).map { -$0 }
-        rate = try optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
-        guard Vector.isFinite(parameters) else { return nil }
-        let psi: [Double]
-        switch parameterization {
-        case .logVariance: psi = parameters[d..<(2 * d)].map { _exp($0) }
-        case .clampedVariance(let floor): psi = parameters[d..<(2 * d)].map { Swift.max($0, floor) }
+    /// The closed-form ELBO gradient and Adam's proposed step, in the workspace (the loss gradient
+    /// stays in `lossGradient` for the caller to commit the moments); nil when the result is not a
+    /// valid Gaussian. The new approximation is built in the workspace's spare storage.
+    private func ascend(_ q: LowRankGaussian, moments: AdamMoments, workspace w: inout ADVILowRankWorkspace,
+                        rate: inout Double) throws -> LowRankGaussian? {
+        let d = q.dimension, k = q.rank
+        elboGradient(q, scores: w.scores, noise: w.noise, latent: w.latent, inverseFactor: &w.inverseFactor,
+                     mean: &w.meanGradient, variance: &w.varianceGradient, lambda: &w.lambdaGradient)
+        let logVariance = parameterization == .logVariance
+        packParameters(q, logVariance: logVariance, workspace: &w)
+        rate = try optimizer.propose(&w.parameters, gradient: w.lossGradient, moments: moments)
+        guard Vector.isFinite(w.parameters) else { return nil }
+        var next = w.spare.take(dimension: d, rank: k)
+        let floor: Double
+        if case .clampedVariance(let f) = parameterization { floor = f } else { floor = 0 }
+        w.parameters.withUnsafeBufferPointer { p in
+            for i in 0..<d {
+                next.mean[i] = p[i]
+                next.psi[i] = logVariance ? _exp(p[d + i]) : Swift.max(p[d + i], floor)
+            }
+            next.lambda.withElements { e in
+                for j in 0..<(d * k) { e[j] = p[2 * d + j] }
+            }
         }
-        let lambda = Matrix(rows: d, columns: q.rank, elements: Array(parameters[(2 * d)...]))
-        return try? LowRankGaussian(mean: Array(parameters[0..<d]), psi: psi, lambda: lambda)
+        do {
+            try LowRankGaussian.validate(mean: next.mean, psi: next.psi, lambda: next.lambda)
+            let factor = try LowRankPlusDiagonal.factorCapacitance(psi: next.psi, lambda: next.lambda, scratch: &w.inverseFactor)
+            return LowRankGaussian(validatedMean: next.mean, psi: next.psi, lambda: next.lambda, capacitance: factor)
+        } catch {
+            w.spare.giveBack(next)
+            return nil
+        }
     }
 
-    /// The optimizer's variance coordinates: log ψ or ψ.
-    private func variableParameters(_ psi: [Double]) -> [Double] {
-        parameterization == .logVariance ? psi.map { _log($0) } : psi
+    /// Writes the optimizer's vectors: the parameters (μ, log ψ or ψ, vec Λ) of q and the loss
+    /// gradient, the negated ELBO gradient held in the workspace. Cost O(DK), no allocation.
+    private func packParameters(_ q: LowRankGaussian, logVariance: Bool, workspace w: inout ADVILowRankWorkspace) {
+        let d = q.dimension, count = d * q.rank
+        let mean = w.meanGradient, variance = w.varianceGradient, lambda = w.lambdaGradient
+        w.parameters.withUnsafeMutableBufferPointer { p in
+            for i in 0..<d {
+                p[i] = q.mean[i]
+                p[d + i] = logVariance ? _log(q.psi[i]) : q.psi[i]
+            }
+            q.lambda.elements.withUnsafeBufferPointer { l in
+                for j in 0..<count { p[2 * d + j] = l[j] }
+            }
+        }
+        w.lossGradient.withUnsafeMutableBufferPointer { g in
+            for i in 0..<d {
+                g[i] = -mean[i]
+                g[d + i] = -variance[i]
+            }
+            lambda.elements.withUnsafeBufferPointer { l in
+                for j in 0..<count { g[2 * d + j] = -l[j] }
+            }
+        }
     }
 
     /// The gradient of L̂ = (1/B)Σ_b log p(x_b) + H[q] (§6.1) with respect to the optimizer's
     /// parameters (μ, ρ = log ψ or ψ, Λ), from the scores G (D×B) at x_b = μ + √ψ∘ε_b + Λz_b:
     /// ∂μ = ḡ, ∂ψ = (1/B)Σ_b (g_b∘ε_b)/(2√ψ) + ½diag(Σ⁻¹) (times ψ for ρ), ∂Λ = (1/B)G·Zᵀ + Σ⁻¹Λ.
-    /// Cost O(BDK + DK²).
+    /// G and E are D×B, Z is K×B. Cost O(BDK + DK²).
     public func elboGradient(_ q: LowRankGaussian, scores: Matrix, noise: Matrix,
                              latent: Matrix) -> (mean: [Double], variance: [Double], lambda: Matrix) {
-        let b = Double(scores.columns)
-        let mean = TallSkinny.columnMean(scores)
-        var variance = q.covariance.inverseDiagonal.map { 0.5 * $0 }
-        let weighted = TallSkinny.rowdot(scores, noise)
-        for i in variance.indices {
-            variance[i] += weighted[i] / (2 * b * q.psi[i].squareRoot())
-            if parameterization == .logVariance { variance[i] *= q.psi[i] }
-        }
-        var lambda = q.covariance.solve(q.lambda)
-        BLAS.gemm(scores, latent, transB: .transpose, alpha: 1 / b, beta: 1, into: &lambda)
+        let d = q.dimension
+        var inverseFactor = Matrix(rows: d, columns: q.rank), lambda = Matrix(rows: d, columns: q.rank)
+        var mean = [Double](repeating: 0, count: d), variance = [Double](repeating: 0, count: d)
+        elboGradient(q, scores: scores, noise: noise, latent: latent, inverseFactor: &inverseFactor,
+                     mean: &mean, variance: &variance, lambda: &lambda)
         return (mean, variance, lambda)
+    }
+
+    /// `elboGradient(_:scores:noise:latent:)` into existing storage: `mean` and `variance` (D) and
+    /// `lambda` (D×K), with `inverseFactor` (D×K) receiving the Woodbury factor W = Ψ⁻¹ΛL⁻ᵀ of q.
+    /// diag(Σ⁻¹) = 1/ψ − rowdot(W, W) and Σ⁻¹Λ = Ψ⁻¹Λ − W(WᵀΛ). Allocates only B- and K×K-sized
+    /// temporaries.
+    func elboGradient(_ q: LowRankGaussian, scores: Matrix, noise: Matrix, latent: Matrix, inverseFactor: inout Matrix,
+                      mean: inout [Double], variance: inout [Double], lambda: inout Matrix) {
+        let d = q.dimension
+        precondition(scores.rows == d && noise.rows == d && noise.columns == scores.columns
+                        && latent.rows == q.rank && latent.columns == scores.columns && scores.columns > 0,
+                     "ADVILowRank.elboGradient: G \(scores.rows)×\(scores.columns), E \(noise.rows)×\(noise.columns), Z \(latent.rows)×\(latent.columns) for D = \(d), K = \(q.rank)")
+        let b = Double(scores.columns)
+        for i in 0..<d { mean[i] = 0 }
+        TallSkinny.rowdot(scores, noise, scale: 1, accumulatingInto: &mean)
+        for i in 0..<d { variance[i] = 1 / q.psi[i] }
+        TallSkinny.rowScaled(q.lambda, by: variance, into: &inverseFactor)
+        BLAS.trsm(q.capacitance.lower, triangle: .lower, transA: .transpose, side: .right, into: &inverseFactor)
+        TallSkinny.rowdot(inverseFactor, inverseFactor, scale: -1, accumulatingInto: &variance)
+        let logVariance = parameterization == .logVariance
+        for i in 0..<d {
+            variance[i] = 0.5 * variance[i] + mean[i] / (2 * b * q.psi[i].squareRoot())
+            if logVariance { variance[i] *= q.psi[i] }
+        }
+        BLAS.gemv(scores, [Double](repeating: 1, count: scores.columns), alpha: 1 / b, beta: 0, into: &mean)
+        TallSkinny.rowDivided(q.lambda, by: q.psi, into: &lambda)
+        BLAS.gemm(inverseFactor, BLAS.gemm(inverseFactor, q.lambda, transA: .transpose), alpha: -1, beta: 1, into: &lambda)
+        BLAS.gemm(scores, latent, transB: .transpose, alpha: 1 / b, beta: 1, into: &lambda)
     }
 }
 
-/// ADVI-LR's state: the approximation, Adam's moments over (μ, ρ or ψ, vec Λ), skipped steps.
+/// ADVI-LR's state: the approximation, Adam's moments over (μ, ρ or ψ, vec Λ), skipped steps, and
+/// the workspace that every step reuses.
 public struct ADVILowRankState: Sendable {
     /// The current approximation.
     public internal(set) var approximation: LowRankGaussian
@@ -162,11 +222,12 @@ public struct ADVILowRankState: Sendable {
     public internal(set) var moments: AdamMoments
     /// Steps skipped for non-finite values.
     public internal(set) var badUpdates = 0
-    var scores: Matrix
+    /// The buffers every step reuses.
+    public internal(set) var workspace: ADVILowRankWorkspace
 
     init(approximation: LowRankGaussian, batchSize: Int) {
         self.approximation = approximation
         moments = AdamMoments(count: approximation.dimension * (approximation.rank + 2))
-        scores = Matrix(rows: approximation.dimension, columns: batchSize)
+        workspace = ADVILowRankWorkspace(dimension: approximation.dimension, rank: approximation.rank, batchSize: batchSize)
     }
 }

@@ -28,24 +28,47 @@ public struct Adam: Sendable {
     }
 
     /// One descent step on `parameters` along `gradient` (of the loss), advancing `moments`.
-    /// Returns the step size used.
+    /// Returns the step size used. Cost O(n).
     /// - Throws: `VariationalInferenceError.dimensionMismatch` when the lengths differ.
     @discardableResult
     public func descend(_ parameters: inout [Double], gradient: [Double], moments: inout AdamMoments) throws -> Double {
+        let rate = try propose(&parameters, gradient: gradient, moments: moments)
+        advance(&moments, gradient: gradient)
+        return rate
+    }
+
+    /// The parameter half of `descend`: θ ← θ − α_t·m̂/(√v̂ + ε), with m̂ and v̂ the bias-corrected
+    /// moments that the step would reach, leaving `moments` as they are. A caller that may still
+    /// reject the step commits it with `advance(_:gradient:)`; the two together give `descend`
+    /// bit for bit. Returns the step size used. Cost O(n), no allocation.
+    /// - Throws: `VariationalInferenceError.dimensionMismatch` when the lengths differ.
+    func propose(_ parameters: inout [Double], gradient: [Double], moments: AdamMoments) throws -> Double {
         try requireDimension(gradient.count, parameters.count, "gradient")
         try requireDimension(moments.first.count, parameters.count, "Adam moments")
         let rate = schedule.value(at: moments.steps)
-        moments.steps += 1
-        let t = Double(moments.steps)
+        let t = Double(moments.steps + 1)
         let correction1 = 1 - power(beta1, t), correction2 = 1 - power(beta2, t)
         for i in parameters.indices {
             let g = gradient[i]
-            moments.first[i] = beta1 * moments.first[i] + (1 - beta1) * g
-            moments.second[i] = beta2 * moments.second[i] + (1 - beta2) * g * g
-            let mHat = moments.first[i] / correction1, vHat = moments.second[i] / correction2
+            let first = beta1 * moments.first[i] + (1 - beta1) * g
+            let second = beta2 * moments.second[i] + (1 - beta2) * g * g
+            let mHat = first / correction1, vHat = second / correction2
             parameters[i] -= rate * mHat / (vHat.squareRoot() + epsilon)
         }
         return rate
+    }
+
+    /// The moment half of `descend`: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², one more step counted.
+    /// The gradient must have the moments' length. Cost O(n), no allocation.
+    func advance(_ moments: inout AdamMoments, gradient: [Double]) {
+        precondition(gradient.count == moments.first.count,
+                     "Adam.advance: gradient of \(gradient.count) for \(moments.first.count) moments")
+        moments.steps += 1
+        for i in gradient.indices {
+            let g = gradient[i]
+            moments.first[i] = beta1 * moments.first[i] + (1 - beta1) * g
+            moments.second[i] = beta2 * moments.second[i] + (1 - beta2) * g * g
+        }
     }
 }
 

@@ -110,10 +110,28 @@ public struct LowRankGaussian: GaussianApproximation {
         try requireDimension(noise.rows, dimension, "noise rows")
         try requireDimension(latent.rows, rank, "latent rows")
         try requireDimension(latent.columns, noise.columns, "latent columns")
-        var points = TallSkinny.rowScaled(noise, by: psi.map { $0.squareRoot() })
-        TallSkinny.addToColumns(&points, mean)
-        BLAS.gemm(lambda, latent, beta: 1, into: &points)
+        var points = Matrix(rows: dimension, columns: noise.columns)
+        reparameterize(noise: noise, latent: latent, into: &points)
         return points
+    }
+
+    /// `reparameterize(noise:latent:)` into the existing D×m block `points`, allocating nothing.
+    /// E must be D×m, Z K×m and `points` D×m (checked by precondition). Cost 2DKm flops (one GEMM) + O(Dm).
+    public func reparameterize(noise: Matrix, latent: Matrix, into points: inout Matrix) {
+        precondition(noise.rows == dimension && latent.rows == rank && latent.columns == noise.columns
+                        && points.rows == dimension && points.columns == noise.columns,
+                     "LowRankGaussian.reparameterize: E \(noise.rows)×\(noise.columns), Z \(latent.rows)×\(latent.columns), X \(points.rows)×\(points.columns) for D = \(dimension), K = \(rank)")
+        let d = dimension, m = noise.columns
+        noise.elements.withUnsafeBufferPointer { pn in
+            points.withElements { e in
+                e.withUnsafeMutableBufferPointer { px in
+                    for j in 0..<m {
+                        for i in 0..<d { px[j * d + i] = psi[i].squareRoot() * pn[j * d + i] + mean[i] }
+                    }
+                }
+            }
+        }
+        BLAS.gemm(lambda, latent, beta: 1, into: &points)
     }
 
     /// Σ·Y = ψ∘Y + Λ(ΛᵀY). Cost 4DKm flops.

@@ -94,7 +94,7 @@ public struct PatchedBaM: VariationalAlgorithm {
         let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
         let standardNormal = state.iteration == 0 && firstBatchFromStandardNormal
         return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates,
-                                 recycle: { $0.recycle($1) }) { state, evaluations, timings in
+                                 recycle: { $0.spare.recycle($1) }) { state, evaluations, timings in
             var clock = PhaseClock()
             state.workspace.patch.first.resizeColumns(to: batchSize)
             state.workspace.patch.second.resizeColumns(to: batchSize)
@@ -118,7 +118,7 @@ public struct PatchedBaM: VariationalAlgorithm {
     /// rejection when the update is not finite.
     private func update(_ q: LowRankGaussian, rate: Double, toleranceScale: Double, workspace: inout PatchedBaMWorkspace,
                         timings: inout PhaseTimings, clock: inout PhaseClock) throws -> UpdateOutcome<LowRankGaussian> {
-        var next = workspace.takeStorage(dimension: q.dimension, rank: rank)
+        var next = workspace.spare.take(dimension: q.dimension, rank: rank)
         do {
             let m = try workspace.match(mean: q.mean, psi: q.psi, lambda: q.lambda, learningRate: rate, newMean: &next.mean)
             timings.update += clock.lap()
@@ -138,16 +138,16 @@ public struct PatchedBaM: VariationalAlgorithm {
                                                   learningRate: rate, into: &next.mean)
             }
             guard (try? LowRankGaussian.validate(mean: next.mean, psi: next.psi, lambda: next.lambda)) != nil else {
-                workspace.spare = next
+                workspace.spare.giveBack(next)
                 return .rejected(emSteps: patched.emSteps)
             }
             return .accepted(LowRankGaussian(validatedMean: next.mean, psi: next.psi, lambda: next.lambda,
                                              capacitance: patched.capacitance), emSteps: patched.emSteps)
         } catch is PatchError {
-            workspace.spare = next
+            workspace.spare.giveBack(next)
             return .rejected(emSteps: nil)
         } catch {
-            workspace.spare = next
+            workspace.spare.giveBack(next)
             throw error
         }
     }

@@ -12,13 +12,6 @@ import LowRankLinalg
 /// - the storage of one approximation (μ, ψ, Λ) pushed out by an accepted update, reused for the
 ///   next one (`spare`).
 public struct PatchedBaMWorkspace: Sendable {
-    /// The storage of an approximation, without its K×K factor.
-    struct Storage: Sendable {
-        var mean: [Double]
-        var psi: [Double]
-        var lambda: Matrix
-    }
-
     var patch: PatchWorkspace
     var target: SignedLowRankPlusDiagonal
     var targetDiagonal: [Double]
@@ -27,7 +20,7 @@ public struct PatchedBaMWorkspace: Sendable {
     var meanPoint: [Double]
     var meanScore: [Double]
     var rootPsi: [Double]
-    var spare: Storage?
+    var spare = LowRankStoragePool()
 
     /// Buffers for dimension D, rank K and batch size B.
     init(dimension d: Int, rank k: Int, batchSize b: Int) {
@@ -40,16 +33,5 @@ public struct PatchedBaMWorkspace: Sendable {
         meanPoint = [Double](repeating: 0, count: d)
         meanScore = [Double](repeating: 0, count: d)
         rootPsi = [Double](repeating: 0, count: d)
-    }
-
-    /// Storage for the next approximation: the spare one when there is one, else new buffers.
-    mutating func takeStorage(dimension d: Int, rank k: Int) -> Storage {
-        spare.take() ?? Storage(mean: [Double](repeating: 0, count: d), psi: [Double](repeating: 0, count: d),
-                                lambda: Matrix(rows: d, columns: k))
-    }
-
-    /// Keeps the storage of an approximation that is no longer needed, for the next update.
-    mutating func recycle(_ q: consuming LowRankGaussian) {
-        spare = Storage(mean: q.mean, psi: q.psi, lambda: q.lambda)
     }
 }
