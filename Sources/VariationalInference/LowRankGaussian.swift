@@ -96,11 +96,7 @@ public struct LowRankGaussian: GaussianApproximation {
                      "LowRankGaussian.sample: points \(points.rows)×\(points.columns), latent \(latent.rows)×\(latent.columns) for D = \(dimension), K = \(rank)")
         generator.fillStandardNormal(&points)
         generator.fillStandardNormal(&latent)
-        let d = dimension, m = points.columns
-        points.withElements { e in
-            for j in 0..<m { for i in 0..<d { e[j * d + i] = psi[i].squareRoot() * e[j * d + i] + mean[i] } }
-        }
-        BLAS.gemm(lambda, latent, beta: 1, into: &points)
+        transformStandardNormal(&points, latent: latent)
     }
 
     /// X = μ1ᵀ + diag(√ψ)·E + Λ·Z for standard-normal E (D×m) and Z (K×m): the reparameterization
@@ -121,14 +117,16 @@ public struct LowRankGaussian: GaussianApproximation {
         precondition(noise.rows == dimension && latent.rows == rank && latent.columns == noise.columns
                         && points.rows == dimension && points.columns == noise.columns,
                      "LowRankGaussian.reparameterize: E \(noise.rows)×\(noise.columns), Z \(latent.rows)×\(latent.columns), X \(points.rows)×\(points.columns) for D = \(dimension), K = \(rank)")
-        let d = dimension, m = noise.columns
-        noise.elements.withUnsafeBufferPointer { pn in
-            points.withElements { e in
-                e.withUnsafeMutableBufferPointer { px in
-                    for j in 0..<m {
-                        for i in 0..<d { px[j * d + i] = psi[i].squareRoot() * pn[j * d + i] + mean[i] }
-                    }
-                }
+        TallSkinny.copyColumns(of: noise, 0..<noise.columns, into: &points, at: 0)
+        transformStandardNormal(&points, latent: latent)
+    }
+
+    /// X ← μ1ᵀ + diag(√ψ)·X + Λ·Z in place, for X (D×m) holding E and Z (K×m).
+    private func transformStandardNormal(_ points: inout Matrix, latent: Matrix) {
+        let d = dimension, m = points.columns
+        points.withElements { e in
+            e.withUnsafeMutableBufferPointer { px in
+                for j in 0..<m { for i in 0..<d { px[j * d + i] = psi[i].squareRoot() * px[j * d + i] + mean[i] } }
             }
         }
         BLAS.gemm(lambda, latent, beta: 1, into: &points)
