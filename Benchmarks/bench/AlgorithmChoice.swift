@@ -5,7 +5,7 @@ import VariationalInference
 enum AlgorithmChoice {
     /// pBaM with the reference experiment settings unless stated: Lawrence EM, warm start,
     /// pre-patch mean; `referenceStart` uses the scripts' unscaled Λ₀ and the N(0, I) first batch.
-    case pbam(rank: Int, batch: Int, schedule: LearningRateSchedule, patch: FactorAnalysisPatch, referenceStart: Bool)
+    case pbam(rank: Int, batch: Int, schedule: LearningRateSchedule, patch: PatchSolver, referenceStart: Bool)
     /// Dense BaM (small D only).
     case bam(batch: Int, schedule: LearningRateSchedule)
     /// ADVI-LR; with `decay`, the rate falls linearly to 1e-5 over the run (the reference scripts);
@@ -28,10 +28,16 @@ enum AlgorithmChoice {
 
     var setting: String {
         switch self {
-        case .pbam(_, _, let schedule, let patch, let referenceStart):
-            let minimum = patch.minimumSteps == 5 ? "" : " minEM=\(patch.minimumSteps)"
-            let test = patch.convergenceTest == .klChange ? "KL-change" : "F-ratio"
-            return "\(describe(schedule)) eta=\(patch.relaxation) \(test) tol=\(patch.tolerance)\(minimum)\(referenceStart ? " ref-start" : "")"
+        case .pbam(_, _, let schedule, let solver, let referenceStart):
+            let start = referenceStart ? " ref-start" : ""
+            switch solver {
+            case .profile(let patch):
+                return "\(describe(schedule)) profile tol=\(patch.tolerance) cap=\(patch.maxPasses)\(start)"
+            case .em(let patch):
+                let minimum = patch.minimumSteps == 5 ? "" : " minEM=\(patch.minimumSteps)"
+                let test = patch.convergenceTest == .klChange ? "KL-change" : "F-ratio"
+                return "\(describe(schedule)) EM eta=\(patch.relaxation) \(test) tol=\(patch.tolerance)\(minimum)\(start)"
+            }
         case .bam(_, let schedule): return describe(schedule)
         case .adviLowRank(_, _, let rate, let decay, let referenceStart):
             return "lr=\(rate)\(decay ? " linear->1e-5" : "")\(referenceStart ? " ref-start" : "")"

@@ -16,11 +16,11 @@ struct ExperimentSettings {
 /// parity), and for the GP targets the library default with η = 1.0 (the GP notebooks' relaxation).
 /// Their nearly singular priors make EM slow (hundreds of steps a patch), but capping it at 50 steps
 /// left pBaM stalled at −ELBO 5.7e5 on GP-Poisson.
-private let gaussianPatch = try! FactorAnalysisPatch(maxSteps: 501, tolerance: 1e-5, relaxation: 1.2,
-                                                     convergenceTest: .referenceObjectiveRatio)
-/// The library's default patch (KL-change test, tol 1e-8): EM run to accuracy.
-private let accuratePatch = FactorAnalysisPatch.standard
-private let processPatch = try! FactorAnalysisPatch(relaxation: 1.0)
+private let gaussianPatch = PatchSolver.em(try! FactorAnalysisPatch(maxSteps: 501, tolerance: 1e-5, relaxation: 1.2,
+                                                                    convergenceTest: .referenceObjectiveRatio))
+/// The library's default patch (the profile solver).
+private let accuratePatch = PatchSolver.standard
+private let processPatch = PatchSolver.standard
 
 /// pBaM (library default patch, and the reference's settings) vs ADVI-LR and ADVI-D at each rate on a
 /// low-rank-plus-diagonal Gaussian (E1 and the ill-conditioned variant): λ_t = B·D/(1+t), ADVI rates

@@ -113,7 +113,7 @@ func measureScalingPoint(algorithm name: String, dimension d: Int, rank k: Int, 
     var allocations = (dSized: 0, other: 0)
     switch name {
     case "pbam":
-        let patch = fixedEMSteps > 0 ? try FactorAnalysisPatch(maxSteps: fixedEMSteps, tolerance: 0) : .standard
+        let patch: PatchSolver = fixedEMSteps > 0 ? .em(try FactorAnalysisPatch(maxSteps: fixedEMSteps, tolerance: 0)) : .standard
         let algorithm = try PatchedBaM(rank: k, batchSize: b, schedule: .decaying(initial: Double(b * d), exponent: 1),
                                        patch: patch)
         (reports, allocations) = try timedSteps(algorithm, target, iterations, &generator)

@@ -182,6 +182,24 @@ public struct PatchResult: Sendable {
     public var converged: Bool
 }
 
+extension FactorAnalysisPatch {
+    /// The EM patch with its default settings: at most 500 EM steps, KL-change test with tolerance
+    /// 1e-8, η 1.2, jitter 1e-6.
+    public static let standard = FactorAnalysisPatch(validatedMaxSteps: 500, tolerance: 1e-8, relaxation: 1.2,
+                                                     jitter: 1e-6, convergenceTest: .klChange, minimumSteps: 5)
+
+    /// Settings already known to be valid.
+    private init(validatedMaxSteps maxSteps: Int, tolerance: Double, relaxation: Double, jitter: Double,
+                 convergenceTest: ConvergenceTest, minimumSteps: Int) {
+        self.maxSteps = maxSteps
+        self.tolerance = tolerance
+        self.relaxation = relaxation
+        self.jitter = jitter
+        self.convergenceTest = convergenceTest
+        self.minimumSteps = minimumSteps
+    }
+}
+
 /// A patch that produced a non-finite iterate.
 public enum PatchError: Error, Equatable, Sendable {
     /// The EM step (0-based) whose output or objective held a NaN or an infinity.

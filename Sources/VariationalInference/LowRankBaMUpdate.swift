@@ -31,7 +31,8 @@ public struct LowRankBaMUpdate: Sendable {
         try requireDimension(points.rows, mean.count, "points rows")
         try requireDimension(scores.rows, mean.count, "scores rows")
         try requireDimension(scores.columns, points.columns, "scores columns")
-        var workspace = PatchedBaMWorkspace(dimension: mean.count, rank: lambda.columns, batchSize: points.columns)
+        var workspace = PatchedBaMWorkspace(dimension: mean.count, rank: lambda.columns, batchSize: points.columns,
+                                            patch: .em(.standard))
         workspace.patch.first = points
         workspace.patch.second = scores
         var newMean = [Double](repeating: 0, count: mean.count)

@@ -4,9 +4,10 @@ import LowRankLinalg
 /// updates of a Gaussian with covariance Ψ + ΛΛᵀ, each projected back onto that family by EM.
 ///
 /// One iteration (§5.5): draw B points from q, evaluate their scores, form the BaM update in
-/// low-rank form (`LowRankBaMUpdate`), patch its covariance with `FactorAnalysisPatch` warm-started
-/// at the current (ψ, Λ), and take the pre-patch mean (or the post-patch mean). Time per iteration
-/// O(D(K+B)² + n·DK(K+B)) for n EM steps plus B score evaluations; memory O(D(K+B)). Nothing D×D.
+/// low-rank form (`LowRankBaMUpdate`), patch its covariance (`PatchSolver`: by default the profile
+/// solver `ProfilePatch`, or EM, `FactorAnalysisPatch`) warm-started at the current (ψ, Λ), and take
+/// the pre-patch mean (or the post-patch mean). Time per iteration O(D(K+B)² + n·D(K+B)(K+B)) for n
+/// patch passes plus B score evaluations; memory O(D(K+B)). Nothing D×D.
 ///
 /// Safeguards (§5.4): a recoverable `ModelError` or a `LinearAlgebraError` redoes the iteration with a
 /// fresh batch, up to `maxRetries` times; non-finite scores or a non-finite update keep the
@@ -35,8 +36,8 @@ public struct PatchedBaM: VariationalAlgorithm {
     public var batchSize: Int
     /// λ_t.
     public var schedule: LearningRateSchedule
-    /// The EM projection settings.
-    public var patch: FactorAnalysisPatch
+    /// The projection back onto the family (the patch).
+    public var patch: PatchSolver
     /// Pre-patch (default) or post-patch mean.
     public var meanUpdate: MeanUpdate
     /// The starting point.
@@ -51,7 +52,7 @@ public struct PatchedBaM: VariationalAlgorithm {
     /// pBaM with the given settings.
     /// - Throws: `VariationalInferenceError.invalidArgument` for K < 1, B < 1, an invalid schedule,
     ///   a non-positive Λ scale, or negative retry limits.
-    public init(rank: Int, batchSize: Int, schedule: LearningRateSchedule, patch: FactorAnalysisPatch = .standard,
+    public init(rank: Int, batchSize: Int, schedule: LearningRateSchedule, patch: PatchSolver = .standard,
                 meanUpdate: MeanUpdate = .prePatch, initialization: LowRankInitialization = .random(lambdaScale: 1),
                 firstBatchFromStandardNormal: Bool = false, maxRetries: Int = 10, maxBadUpdates: Int = 50) throws {
         try require(rank >= 1, "pBaM rank K must be ≥ 1, got \(rank)")
@@ -78,7 +79,8 @@ public struct PatchedBaM: VariationalAlgorithm {
         let start = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: patch.jitter,
                                                      using: &generator)
         return PatchedBaMState(approximation: start,
-                               workspace: PatchedBaMWorkspace(dimension: dimension, rank: rank, batchSize: batchSize))
+                               workspace: PatchedBaMWorkspace(dimension: dimension, rank: rank, batchSize: batchSize,
+                                                              patch: patch))
     }
 
     /// The approximation the state holds.
@@ -124,14 +126,10 @@ public struct PatchedBaM: VariationalAlgorithm {
             timings.update += clock.lap()
             defer { timings.patch += clock.lap() }
             workspace.computeTargetDiagonal()
-            let logDeterminant = patch.convergenceTest == .klChange && patch.tolerance > 0
-                ? try PatchedBaMWorkspace.logDeterminant(of: workspace.target, matchEigenvalues: m, scratch: &workspace.patch.first)
-                : 0
             for i in 0..<q.dimension { next.psi[i] = q.psi[i] }
             TallSkinny.copyColumns(of: q.lambda, 0..<rank, into: &next.lambda, at: 0)
-            let patched = try patch.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal,
-                                        logDeterminantOfTarget: logDeterminant, psi: &next.psi, lambda: &next.lambda,
-                                        workspace: &workspace.patch, toleranceScale: toleranceScale)
+            let patched = try runPatch(matchEigenvalues: m, psi: &next.psi, lambda: &next.lambda, workspace: &workspace,
+                                       toleranceScale: toleranceScale)
             if meanUpdate == .postPatch {
                 PatchedBaMWorkspace.postPatchMean(previousMean: q.mean, psi: next.psi, lambda: next.lambda,
                                                   meanPoint: workspace.meanPoint, meanScore: workspace.meanScore,
@@ -139,10 +137,10 @@ public struct PatchedBaM: VariationalAlgorithm {
             }
             guard (try? LowRankGaussian.validate(mean: next.mean, psi: next.psi, lambda: next.lambda)) != nil else {
                 workspace.spare.giveBack(next)
-                return .rejected(emSteps: patched.emSteps)
+                return .rejected(emSteps: patched.passes)
             }
             return .accepted(LowRankGaussian(validatedMean: next.mean, psi: next.psi, lambda: next.lambda,
-                                             capacitance: patched.capacitance), emSteps: patched.emSteps)
+                                             capacitance: patched.capacitance), emSteps: patched.passes)
         } catch is PatchError {
             workspace.spare.giveBack(next)
             return .rejected(emSteps: nil)
@@ -151,11 +149,30 @@ public struct PatchedBaM: VariationalAlgorithm {
             throw error
         }
     }
-}
 
-extension FactorAnalysisPatch {
-    /// The default patch: at most 500 EM steps, KL-change test with tolerance 1e-8, η 1.2, jitter 1e-6.
-    public static var standard: FactorAnalysisPatch { try! FactorAnalysisPatch() }
+    /// Runs the chosen patch in the workspace from the warm start (ψ, Λ) (algorithm.md §3): the passes
+    /// over D (EM steps for `.em`), and the capacitance factor of the result.
+    private func runPatch(matchEigenvalues m: [Double], psi: inout [Double], lambda: inout Matrix,
+                          workspace: inout PatchedBaMWorkspace,
+                          toleranceScale: Double) throws -> (passes: Int, capacitance: Cholesky) {
+        switch patch {
+        case .em(let em):
+            let logDeterminant = em.convergenceTest == .klChange && em.tolerance > 0
+                ? try PatchedBaMWorkspace.logDeterminant(of: workspace.target, matchEigenvalues: m, scratch: &workspace.patch.first)
+                : 0
+            let outcome = try em.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal,
+                                     logDeterminantOfTarget: logDeterminant, psi: &psi, lambda: &lambda,
+                                     workspace: &workspace.patch, toleranceScale: toleranceScale)
+            return (outcome.emSteps, outcome.capacitance)
+        case .profile(let profile):
+            var state = workspace.profile ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank, patch: profile)
+            defer { workspace.profile = state }
+            let outcome = try profile.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal, psi: &psi,
+                                          lambda: &lambda, workspace: &workspace.patch, profile: &state,
+                                          toleranceScale: toleranceScale)
+            return (outcome.passes, outcome.capacitance)
+        }
+    }
 }
 
 /// pBaM's state: the shared BaM-family state over the low-rank-plus-diagonal family.

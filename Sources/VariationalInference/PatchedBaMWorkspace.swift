@@ -21,9 +21,12 @@ public struct PatchedBaMWorkspace: Sendable {
     var meanScore: [Double]
     var rootPsi: [Double]
     var spare = LowRankStoragePool()
+    /// The profile patch's state (eigen basis, L-BFGS memory), kept from one patch to the next; nil
+    /// with the EM patch.
+    var profile: ProfilePatchWorkspace?
 
-    /// Buffers for dimension D, rank K and batch size B.
-    init(dimension d: Int, rank k: Int, batchSize b: Int) {
+    /// Buffers for dimension D, rank K and batch size B, and the state of the chosen patch.
+    init(dimension d: Int, rank k: Int, batchSize b: Int, patch solver: PatchSolver) {
         patch = PatchWorkspace(dimension: d, rank: k, columnCapacity: b + 1)
         target = SignedLowRankPlusDiagonal(diagonal: [Double](repeating: 1, count: d),
                                            factors: Matrix(rows: d, columns: k + 2 * b + 2), addedCount: k + b + 1)
@@ -33,5 +36,6 @@ public struct PatchedBaMWorkspace: Sendable {
         meanPoint = [Double](repeating: 0, count: d)
         meanScore = [Double](repeating: 0, count: d)
         rootPsi = [Double](repeating: 0, count: d)
+        if case .profile(let settings) = solver { profile = ProfilePatchWorkspace(dimension: d, rank: k, patch: settings) }
     }
 }

@@ -9,8 +9,8 @@ import VariationalInference
     /// λ_t = B·D/(1+t).
     func referencePBaM(dimension d: Int, rank k: Int, batch b: Int) throws -> PatchedBaM {
         try PatchedBaM(rank: k, batchSize: b, schedule: .decaying(initial: Double(b * d), exponent: 1),
-                       patch: FactorAnalysisPatch(maxSteps: 501, tolerance: 1e-5, relaxation: 1.2,
-                                                  convergenceTest: .referenceObjectiveRatio),
+                       patch: .em(FactorAnalysisPatch(maxSteps: 501, tolerance: 1e-5, relaxation: 1.2,
+                                                      convergenceTest: .referenceObjectiveRatio)),
                        initialization: .random(lambdaScale: Double(d * k).squareRoot()),
                        firstBatchFromStandardNormal: true)
     }

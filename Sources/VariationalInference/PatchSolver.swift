@@ -1,0 +1,41 @@
+import LowRankLinalg
+
+/// How pBaM projects the BaM covariance S back onto the low-rank-plus-diagonal family (algorithm.md
+/// §3): the factor-analysis problem min KL(N(0, S) ‖ N(0, Ψ + ΛΛᵀ)), by one of two solvers.
+public enum PatchSolver: Sendable, Equatable {
+    /// L-BFGS on the profile likelihood in log ψ, with Λ in closed form from the leading eigenpairs
+    /// of Ψ^{-1/2}SΨ^{-1/2} (`ProfilePatch`): the default.
+    case profile(ProfilePatch)
+    /// EM for factor analysis with over-relaxation (`FactorAnalysisPatch`, the reference's method).
+    case em(FactorAnalysisPatch)
+
+    /// The default: `.profile` with `ProfilePatch()`'s settings (200 passes, relative tolerance 1e-2, absolute 1e-4 nats).
+    public static var standard: PatchSolver { .profile(.standard) }
+
+    /// The floor on ψ of the chosen solver.
+    public var jitter: Double {
+        switch self {
+        case .profile(let patch): patch.jitter
+        case .em(let patch): patch.jitter
+        }
+    }
+}
+
+extension ProfilePatch {
+    /// The default profile patch: 200 passes, relative tolerance 1e-2, absolute 1e-4 nats, memory 8,
+    /// oversampling 8, eigen tolerance 1e-6, jitter 1e-6.
+    public static let standard = ProfilePatch(validatedMaxPasses: 200, tolerance: 1e-2, absoluteTolerance: 1e-4,
+                                              memory: 8, oversampling: 8, eigenTolerance: 1e-6, jitter: 1e-6)
+
+    /// Settings already known to be valid.
+    private init(validatedMaxPasses maxPasses: Int, tolerance: Double, absoluteTolerance: Double, memory: Int,
+                 oversampling: Int, eigenTolerance: Double, jitter: Double) {
+        self.maxPasses = maxPasses
+        self.tolerance = tolerance
+        self.absoluteTolerance = absoluteTolerance
+        self.memory = memory
+        self.oversampling = oversampling
+        self.eigenTolerance = eigenTolerance
+        self.jitter = jitter
+    }
+}

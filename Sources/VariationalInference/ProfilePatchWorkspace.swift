@@ -1,0 +1,107 @@
+import LowRankLinalg
+
+/// The reusable state of `ProfilePatch`: the eigen solver's basis (kept from one patch to the next,
+/// so that pBaM's consecutive patches start warm), the L-BFGS memory, and the D-vectors of the
+/// iterate and of a line-search trial.
+///
+/// Memory 3Dn + DK + (2m + 6)D doubles for n = min(K + oversampling, D) and m = memory; allocated once.
+public struct ProfilePatchWorkspace: Sendable {
+    var eigen: ScaledTargetEigen
+    var bfgs: LimitedMemoryBFGS
+    /// u = log ψ at the current iterate, and its gradient.
+    var logPsi: [Double]
+    var gradient: [Double]
+    /// The search direction p.
+    var direction: [Double]
+    /// A line-search trial point and its gradient.
+    var trialLogPsi: [Double]
+    var trialGradient: [Double]
+    /// √ψ at the last evaluated point.
+    var rootPsi: [Double]
+    /// Λ at the last evaluated point (D×K).
+    var trialLambda: Matrix
+    private let rank: Int
+
+    /// Buffers for dimension D and rank K with the patch's oversampling and memory.
+    public init(dimension: Int, rank: Int, patch: ProfilePatch) {
+        let columns = Swift.min(rank + patch.oversampling, dimension)
+        eigen = ScaledTargetEigen(dimension: dimension, columns: columns)
+        bfgs = LimitedMemoryBFGS(dimension: dimension, memory: patch.memory, initialScale: 2)
+        logPsi = [Double](repeating: 0, count: dimension)
+        gradient = logPsi
+        direction = logPsi
+        trialLogPsi = logPsi
+        trialGradient = logPsi
+        rootPsi = logPsi
+        trialLambda = Matrix(rows: dimension, columns: rank)
+        self.rank = rank
+    }
+
+    /// Checks that the workspace serves dimension D and rank K.
+    /// - Throws: `VariationalInferenceError.dimensionMismatch` otherwise.
+    func prepare(dimension: Int, rank: Int) throws(VariationalInferenceError) {
+        try requireDimension(dimension, logPsi.count, "profile patch workspace dimension")
+        try requireDimension(rank, self.rank, "profile patch workspace rank")
+    }
+
+    /// Evaluates f at u (`logPsi`, or `trialLogPsi` when `trial`): solves for the leading eigenpairs
+    /// of S̃ (seeding the basis from Ψ^{-1/2}[Λ, F] on first use), writes the gradient into `gradient`
+    /// (or `trialGradient`) and the optimal Λ into `trialLambda`, and adds the eigen passes to
+    /// `passes`. See `ProfilePatch` for f. Cost 1–4 passes plus O(DK).
+    /// - Throws: `PatchError.nonFinite` when f or a Ritz value is not finite; eigen solver failures.
+    mutating func evaluate(trial: Bool, target: SignedLowRankPlusDiagonal, targetDiagonal: [Double],
+                           warmLambda: Matrix, tolerance: Double, passes: inout Int) throws -> Double {
+        let u = trial ? trialLogPsi : logPsi
+        let d = u.count, k = rank
+        for i in 0..<d { rootPsi[i] = _exp(0.5 * u[i]) }
+        if !eigen.isSeeded { eigen.seed(lambda: warmLambda, factors: target.factors, rootPsi: rootPsi) }
+        passes += try eigen.solve(target: target, rootPsi: rootPsi, rank: k, tolerance: tolerance,
+                                  maxPasses: ProfilePatch.passesPerEvaluation)
+        let theta = eigen.values
+        var value = 0.0
+        for j in 0..<k {
+            guard theta[j].isFinite else { throw PatchError.nonFinite(emStep: passes) }
+            if theta[j] > 1 { value -= theta[j] - _log(theta[j]) - 1 }
+        }
+        var g = [Double]()
+        if trial { swap(&g, &trialGradient) } else { swap(&g, &gradient) }
+        defer { if trial { swap(&g, &trialGradient) } else { swap(&g, &gradient) } }
+        let basis = eigen.basis
+        trialLambda.withElements { out in
+            basis.elements.withUnsafeBufferPointer { vectors in
+                for j in 0..<k {
+                    let scale = Swift.max(theta[j] - 1, 0).squareRoot()
+                    for i in 0..<d { out[j * d + i] = rootPsi[i] * vectors[j * d + i] * scale }
+                }
+            }
+        }
+        for i in 0..<d { g[i] = targetDiagonal[i] }
+        TallSkinny.rowdot(trialLambda, trialLambda, scale: -1, accumulatingInto: &g)
+        for i in 0..<d {
+            let psi = rootPsi[i] * rootPsi[i]
+            value += targetDiagonal[i] / psi + u[i]
+            g[i] = 0.5 * (1 - g[i] / psi)
+        }
+        guard value.isFinite else { throw PatchError.nonFinite(emStep: passes) }
+        return 0.5 * value
+    }
+
+    /// p = −H·∇f from the L-BFGS memory, with the components that would push a coordinate at the
+    /// bound u = `lower` further down set to 0. Returns the slope ∇fᵀp. Cost 4mD flops.
+    mutating func descentDirection(lower: Double) -> Double {
+        bfgs.direction(for: gradient, into: &direction)
+        var slope = 0.0
+        for i in direction.indices {
+            if logPsi[i] <= lower && direction[i] < 0 { direction[i] = 0 }
+            slope += gradient[i] * direction[i]
+        }
+        return slope
+    }
+
+    /// Makes the trial point the iterate, recording the curvature pair.
+    mutating func acceptTrial() {
+        bfgs.record(from: logPsi, to: trialLogPsi, gradient: gradient, nextGradient: trialGradient)
+        swap(&logPsi, &trialLogPsi)
+        swap(&gradient, &trialGradient)
+    }
+}

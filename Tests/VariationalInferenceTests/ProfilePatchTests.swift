@@ -1,0 +1,98 @@
+import LowRankLinalg
+import Testing
+@testable import VariationalInference
+
+/// The profile-likelihood patch against plain EM run to full convergence, on implicit targets of the
+/// pBaM form S = Ψ + RRᵀ − PPᵀ built by the low-rank BaM match.
+@Suite("Patch (profile likelihood)") struct ProfilePatchTests {
+    /// KL(N(0,S) ‖ N(0, Ψ + ΛΛᵀ)) with log det S from a dense Cholesky.
+    func trueKL(_ s: SignedLowRankPlusDiagonal, _ psi: [Double], _ lambda: Matrix) throws -> Double {
+        let f = try FactorAnalysisPatch.objective(target: s, targetDiagonal: s.diagonal, psi: psi, lambda: lambda)
+        return 0.5 * (f - (try Cholesky(denseMatrix(s)).logDeterminant) - Double(s.dimension))
+    }
+
+    /// A BaM update of a random q = N(μ, Ψ + ΛΛᵀ) towards a Gaussian target N(m, A Aᵀ + diag(c)), from a
+    /// batch of B points of q: S has the pBaM form with K + B + 1 added and B + 1 subtracted columns.
+    func pBaMTarget(d: Int, k: Int, b: Int, rate: Double, seed: UInt64)
+        throws -> (target: SignedLowRankPlusDiagonal, psi: [Double], lambda: Matrix) {
+        var rng = Xoshiro256StarStar(seed: seed)
+        let a = rng.standardNormalMatrix(rows: d, columns: k)
+        let targetCovariance = BLAS.gemm(a, a, transB: .transpose) + Matrix.diagonal(rng.uniforms(d, in: 0.05..<1))
+        let precision = try Cholesky(targetCovariance).inverse
+        let mean = rng.uniforms(d)
+        let q = try LowRankGaussian(mean: rng.standardNormals(d), psi: rng.uniforms(d, in: 0.2..<1.2),
+                                    lambda: rng.standardNormalMatrix(rows: d, columns: k))
+        let points = q.sample(count: b, using: &rng)
+        var scores = Matrix(rows: d, columns: b)
+        for j in 0..<b {
+            let x = points.column(j)
+            let score = precision * zip(mean, x).map { $0 - $1 }
+            TallSkinny.setColumn(&scores, j, to: score)
+        }
+        let update = try LowRankBaMUpdate(mean: q.mean, psi: q.psi, lambda: q.lambda, points: points, scores: scores,
+                                          learningRate: rate)
+        return (update.covariance, q.psi, q.lambda)
+    }
+
+    /// Plain EM (η = 1, no convergence test) for `steps` steps: the reference optimum.
+    func emReference(_ s: SignedLowRankPlusDiagonal, psi: [Double], lambda: Matrix, steps: Int) throws -> Double {
+        let em = try FactorAnalysisPatch(maxSteps: steps, tolerance: 0, relaxation: 1, jitter: 1e-12)
+        let result = try em.run(target: s, logDeterminantOfTarget: 0, psi: psi, lambda: lambda)
+        return try trueKL(s, result.psi, result.lambda)
+    }
+
+    @Test(arguments: [(24, 3, 6, 3.0, UInt64(1)), (40, 4, 8, 1e3, UInt64(2)), (64, 5, 8, 64.0 * 8, UInt64(3)),
+                      (48, 2, 16, 10.0, UInt64(4))])
+    func reachesTheEMOptimumFromWarmAndColdStarts(d: Int, k: Int, b: Int, rate: Double, seed: UInt64) throws {
+        let (s, warmPsi, warmLambda) = try pBaMTarget(d: d, k: k, b: b, rate: rate, seed: seed)
+        let reference = try emReference(s, psi: warmPsi, lambda: warmLambda, steps: 20_000)
+        let patch = try ProfilePatch(maxPasses: 2_000, tolerance: 1e-13, jitter: 1e-12)
+        var rng = Xoshiro256StarStar(seed: seed + 100)
+        let coldLambda = 0.1 * rng.standardNormalMatrix(rows: d, columns: k)
+        for (psi, lambda) in [(warmPsi, warmLambda), ([Double](repeating: 1, count: d), coldLambda)] {
+            let result = try patch.run(target: s, psi: psi, lambda: lambda)
+            let kl = try trueKL(s, result.psi, result.lambda)
+            #expect(abs(kl - reference) <= 1e-9 * (Double(d) + reference),
+                    "profile KL \(kl) vs EM \(reference) after \(result.emSteps) passes")
+            #expect(kl <= (try trueKL(s, psi, lambda)))
+            #expect(result.psi.allSatisfy { $0 >= patch.jitter })
+        }
+    }
+
+    @Test func convergesInFewPassesWhereEMIsSlow() throws {
+        let (s, psi, lambda) = try pBaMTarget(d: 64, k: 5, b: 8, rate: 64.0 * 8, seed: 3)
+        let reference = try emReference(s, psi: psi, lambda: lambda, steps: 20_000)
+        let profile = try ProfilePatch().run(target: s, psi: psi, lambda: lambda)
+        let em = try FactorAnalysisPatch.standard.run(target: s, logDeterminantOfTarget: try Cholesky(denseMatrix(s)).logDeterminant,
+                                                      psi: psi, lambda: lambda)
+        let profileGap = try trueKL(s, profile.psi, profile.lambda) - reference
+        let emGap = try trueKL(s, em.psi, em.lambda) - reference
+        #expect(profileGap <= 1e-4, "profile gap \(profileGap) after \(profile.emSteps) passes")
+        #expect(profile.emSteps < em.emSteps, "profile \(profile.emSteps) passes, EM \(em.emSteps) steps (gap \(emGap))")
+    }
+
+    @Test func neverReturnsAWorseKLThanItsWarmStart() throws {
+        let (s, psi, lambda) = try pBaMTarget(d: 32, k: 3, b: 6, rate: 50, seed: 9)
+        let em = try FactorAnalysisPatch(maxSteps: 20_000, tolerance: 0, relaxation: 1, jitter: 1e-12)
+            .run(target: s, logDeterminantOfTarget: 0, psi: psi, lambda: lambda)
+        let optimum = try trueKL(s, em.psi, em.lambda)
+        for cap in [3, 4, 10] {
+            let result = try ProfilePatch(maxPasses: cap, jitter: 1e-12).run(target: s, psi: em.psi, lambda: em.lambda)
+            #expect(try trueKL(s, result.psi, result.lambda) <= optimum)
+        }
+    }
+
+    @Test func invalidSettingsAndShapesAreRejected() throws {
+        #expect(throws: VariationalInferenceError.self) { try ProfilePatch(maxPasses: 2) }
+        #expect(throws: VariationalInferenceError.self) { try ProfilePatch(tolerance: -1) }
+        #expect(throws: VariationalInferenceError.self) { try ProfilePatch(absoluteTolerance: .infinity) }
+        #expect(throws: VariationalInferenceError.self) { try ProfilePatch(memory: 0) }
+        #expect(throws: VariationalInferenceError.self) { try ProfilePatch(oversampling: -1) }
+        #expect(throws: VariationalInferenceError.self) { try ProfilePatch(eigenTolerance: .nan) }
+        #expect(throws: VariationalInferenceError.self) { try ProfilePatch(jitter: 0) }
+        let (s, psi, lambda) = try pBaMTarget(d: 16, k: 2, b: 4, rate: 5, seed: 11)
+        #expect(throws: VariationalInferenceError.self) {
+            try ProfilePatch.standard.run(target: s, psi: Array(psi.dropLast()), lambda: lambda)
+        }
+    }
+}
