@@ -31,12 +31,14 @@ let package = Package(
             ],
             path: "Benchmarks/bench"
         ),
-        .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "VariationalInference"]),
+        .target(name: "TestSupport", dependencies: ["LowRankLinalg"], path: "Tests/TestSupport"),
+        .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "TestSupport"]),
         .testTarget(
             name: "VariationalInferenceTests",
-            dependencies: ["LowRankLinalg", "VariationalInference", "Targets"],
+            dependencies: ["LowRankLinalg", "VariationalInference", "Targets", "TestSupport"],
             resources: [.copy("Resources")]
         ),
+        .testTarget(name: "TargetsTests", dependencies: ["LowRankLinalg", "VariationalInference", "Targets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,6 @@
 import LowRankLinalg
 import Testing
-import VariationalInference
+import TestSupport
 
 /// Every LR+D operation against the dense matrix built inside the test, D ≤ 64, several K.
 /// Tolerance: relative error ≤ 1e-10 (observed ~1e-14).
@@ -12,7 +12,7 @@ import VariationalInference
     func multiplyAndSolve(shape: (d: Int, k: Int)) throws {
         var rng = Xoshiro256StarStar(seed: UInt64(1000 + shape.d * 31 + shape.k))
         let s = try randomLowRankPlusDiagonal(dimension: shape.d, rank: shape.k, &rng)
-        let reference = dense(s)
+        let reference = denseMatrix(s)
         let denseCholesky = try Cholesky(reference)
         let y = rng.standardNormalMatrix(rows: shape.d, columns: 5)
         let x = rng.standardNormals(shape.d)
@@ -27,7 +27,7 @@ import VariationalInference
     func diagonalsDeterminantAndQuadraticForms(shape: (d: Int, k: Int)) throws {
         var rng = Xoshiro256StarStar(seed: UInt64(2000 + shape.d * 31 + shape.k))
         let s = try randomLowRankPlusDiagonal(dimension: shape.d, rank: shape.k, &rng)
-        let reference = dense(s)
+        let reference = denseMatrix(s)
         let denseCholesky = try Cholesky(reference)
         let x = rng.standardNormals(shape.d)
         #expect(relativeError(s.diagonal, reference.diagonal) <= tolerance)
@@ -44,7 +44,7 @@ import VariationalInference
         let a = SignedLowRankPlusDiagonal(diagonal: rng.uniforms(shape.d, in: 0.5..<2),
                                           added: rng.standardNormalMatrix(rows: shape.d, columns: 4),
                                           subtracted: rng.standardNormalMatrix(rows: shape.d, columns: 2))
-        let expected = try Cholesky(dense(s)).solve(dense(a)).trace
+        let expected = try Cholesky(denseMatrix(s)).solve(denseMatrix(a)).trace
         #expect(relativeError(s.traceOfInverseTimes(a), expected) <= tolerance)
     }
 
@@ -54,7 +54,7 @@ import VariationalInference
         let s = SignedLowRankPlusDiagonal(diagonal: rng.uniforms(shape.d),
                                           added: rng.standardNormalMatrix(rows: shape.d, columns: shape.p),
                                           subtracted: rng.standardNormalMatrix(rows: shape.d, columns: shape.q))
-        let reference = dense(s)
+        let reference = denseMatrix(s)
         let y = rng.standardNormalMatrix(rows: shape.d, columns: 3)
         #expect(relativeError(s.multiply(y), BLAS.gemm(reference, y)) <= tolerance)
         #expect(relativeError(s.diagonal, reference.diagonal) <= tolerance)

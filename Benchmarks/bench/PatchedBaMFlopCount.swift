@@ -2,18 +2,18 @@
 /// §10, with R = K+B+1 and P = B+1), counting a multiply-add as 2 flops like the `dgemm` rate it is
 /// compared with. Terms below O(D·(K+B)) per phase (vector updates, K×K and (B+1)×(B+1) work) are
 /// left out. The score evaluations are the model's and are not included.
-public struct PatchedBaMFlopCount: Sendable, Equatable {
+struct PatchedBaMFlopCount: Sendable, Equatable {
     /// Drawing the batch: Λ·Z, 2DKB.
-    public var sampling: Double
+    var sampling: Double
     /// The match: RᵀQ and R(RᵀQ) 4DRP, T = QᵀVQ and P = VQ·W 4DP².
-    public var match: Double
+    var match: Double
     /// The patch: log det S (2DR², with the `.klChange` test), then per EM step the products
     /// (2DK(R+P) + 3DK²) and the step with its fused relaxation (2DK(R+P) + 4DK²), and the products
     /// once more at the returned iterate.
-    public var patch: Double
+    var patch: Double
 
     /// The count for dimension D, rank K, batch B and `emSteps` EM steps.
-    public init(dimension: Int, rank: Int, batchSize: Int, emSteps: Int, logDeterminant: Bool = true) {
+    init(dimension: Int, rank: Int, batchSize: Int, emSteps: Int, logDeterminant: Bool = true) {
         let d = Double(dimension), k = Double(rank), b = Double(batchSize)
         let r = k + b + 1, p = b + 1
         sampling = 2 * d * k * b
@@ -23,5 +23,5 @@ public struct PatchedBaMFlopCount: Sendable, Equatable {
     }
 
     /// The sum over the phases.
-    public var total: Double { sampling + match + patch }
+    var total: Double { sampling + match + patch }
 }

@@ -57,12 +57,6 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
             }
         }
     }
-
-    /// A new generator for an independent stream: seeded from this generator's next output, so
-    /// `fork()` is itself reproducible.
-    public mutating func fork() -> Xoshiro256StarStar {
-        Xoshiro256StarStar(seed: next())
-    }
 }
 
 @inline(__always) private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 {

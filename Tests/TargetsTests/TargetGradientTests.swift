@@ -2,6 +2,7 @@ import Foundation
 import LowRankLinalg
 import Targets
 import Testing
+import TestSupport
 import VariationalInference
 
 /// Analytic scores of every target against central finite differences of `logDensity`, batch scores

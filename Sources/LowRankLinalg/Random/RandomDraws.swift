@@ -1,4 +1,3 @@
-import LowRankLinalg
 
 extension Xoshiro256StarStar {
     /// A vector of `count` independent standard normal draws. Cost O(count).

@@ -1,5 +1,5 @@
+import LowRankLinalg
 import Testing
-import VariationalInference
 
 @Suite("Seeded generator") struct GeneratorTests {
     @Test func splitMixSeedingAndXoshiroOutputAreFixed() {
