@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "LowRankLinalg", targets: ["LowRankLinalg"]),
         .library(name: "VariationalInference", targets: ["VariationalInference"]),
         .library(name: "Targets", targets: ["Targets"]),
+        .library(name: "ScoreVI", targets: ["ScoreVI"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
         .target(name: "LowRankLinalg", dependencies: ["CLapack"]),
         .target(name: "VariationalInference", dependencies: ["LowRankLinalg"]),
         .target(name: "Targets", dependencies: ["LowRankLinalg", "VariationalInference"]),
+        .target(name: "ScoreVI", dependencies: ["LowRankLinalg", "VariationalInference", "Targets"]),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "bench",
@@ -35,7 +37,7 @@ let package = Package(
         .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "TestSupport"]),
         .testTarget(
             name: "VariationalInferenceTests",
-            dependencies: ["LowRankLinalg", "VariationalInference", "Targets", "TestSupport"],
+            dependencies: ["LowRankLinalg", "VariationalInference", "Targets", "ScoreVI", "TestSupport"],
             resources: [.copy("Resources")]
         ),
         .testTarget(name: "TargetsTests", dependencies: ["LowRankLinalg", "VariationalInference", "Targets", "TestSupport"]),
