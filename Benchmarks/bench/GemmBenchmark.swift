@@ -41,8 +41,7 @@ func measureGemm(_ shape: KernelShape) -> GemmResult {
     let clock = ContinuousClock()
     var total = 0.0
     while times.count < 5 || (total < 0.5 && times.count < 200) {
-        let elapsed = clock.measure { BLAS.gemm(a, b, transA: shape.transA, into: &c) }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = clock.measure { BLAS.gemm(a, b, transA: shape.transA, into: &c) }.inSeconds
         times.append(seconds)
         total += seconds
     }

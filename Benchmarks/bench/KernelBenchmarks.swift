@@ -50,8 +50,7 @@ struct KernelBenchmarks {
         while times.count < 5 || (total < 0.5 && times.count < 100) {
             let start = clock.now
             try body()
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = (clock.now - start).inSeconds
             times.append(seconds)
             total += seconds
         }

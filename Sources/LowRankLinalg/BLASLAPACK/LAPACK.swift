@@ -29,16 +29,10 @@ public enum LAPACK {
         precondition(factor.rows == factor.columns, "LAPACK.potrs: factor is \(factor.rows)×\(factor.columns)")
         precondition(b.rows == factor.rows, "LAPACK.potrs: B has \(b.rows) rows, factor is \(factor.rows)×\(factor.rows)")
         guard b.rows > 0, b.columns > 0 else { return }
-        let n = blasInt(factor.rows), nrhs = blasInt(b.columns), lda = leading(factor), ldb = leading(b)
-        let info = factor.elements.withUnsafeBufferPointer { pa in
-            b.withElements { e in
-                e.withUnsafeMutableBufferPointer { pb in
-                    LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, uplo(triangle), n, nrhs, pa.baseAddress, lda,
-                                        pb.baseAddress, ldb)
-                }
-            }
+        let info = solving(factor, &b) { n, nrhs, pa, lda, pb, ldb in
+            LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, uplo(triangle), n, nrhs, pa, lda, pb, ldb)
         }
-        try! check(info, "dpotrs") { _ in preconditionFailure("dpotrs returned info > 0") }
+        checkSuccess(info, "dpotrs")
     }
 
     /// Solves op(A)·X = B in place of B for a triangular n×n `a` (`dtrtrs`). Cost n²·nrhs flops.
@@ -48,15 +42,9 @@ public enum LAPACK {
         precondition(a.rows == a.columns, "LAPACK.trtrs: A is \(a.rows)×\(a.columns), not square")
         precondition(b.rows == a.rows, "LAPACK.trtrs: B has \(b.rows) rows, A is \(a.rows)×\(a.rows)")
         guard b.rows > 0, b.columns > 0 else { return }
-        let n = blasInt(a.rows), nrhs = blasInt(b.columns), lda = leading(a), ldb = leading(b)
-        let info = a.elements.withUnsafeBufferPointer { pa in
-            b.withElements { e in
-                e.withUnsafeMutableBufferPointer { pb in
-                    LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, uplo(triangle), trans == .none ? ascii("N") : ascii("T"),
-                                        unitDiagonal ? ascii("U") : ascii("N"), n, nrhs, pa.baseAddress, lda,
-                                        pb.baseAddress, ldb)
-                }
-            }
+        let info = solving(a, &b) { n, nrhs, pa, lda, pb, ldb in
+            LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, uplo(triangle), trans == .none ? ascii("N") : ascii("T"),
+                                unitDiagonal ? ascii("U") : ascii("N"), n, nrhs, pa, lda, pb, ldb)
         }
         try check(info, "dtrtrs") { .singularTriangularFactor(diagonalIndex: Int($0)) }
     }
@@ -70,7 +58,7 @@ public enum LAPACK {
         var a = 0.0, w = 0.0
         let info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, ascii("V"), ascii("L"), blasInt(n), &a, blasInt(n), &w,
                                        &work, -1, &iwork, -1)
-        try! check(info, "dsyevd (workspace query)") { _ in preconditionFailure("dsyevd query returned info > 0") }
+        checkSuccess(info, "dsyevd (workspace query)")
         return (Int(work), Int(iwork))
     }
 
@@ -106,7 +94,7 @@ public enum LAPACK {
         guard m > 0, n > 0 else { return 1 }
         var work = 0.0, a = 0.0, tau = 0.0
         let info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, blasInt(m), blasInt(n), &a, blasInt(m), &tau, &work, -1)
-        try! check(info, "dgeqrf (workspace query)") { _ in preconditionFailure("dgeqrf query returned info > 0") }
+        checkSuccess(info, "dgeqrf (workspace query)")
         return Swift.max(1, Int(work))
     }
 
@@ -126,7 +114,7 @@ public enum LAPACK {
                 }
             }
         }
-        try! check(info, "dgeqrf") { _ in preconditionFailure("dgeqrf returned info > 0") }
+        checkSuccess(info, "dgeqrf")
     }
 
     /// The `lwork` that `orgqr` needs to form the m×n Q from k reflectors, from LAPACK's query.
@@ -135,7 +123,7 @@ public enum LAPACK {
         var work = 0.0, a = 0.0, tau = 0.0
         let info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, blasInt(m), blasInt(n), blasInt(k), &a, blasInt(m), &tau,
                                        &work, -1)
-        try! check(info, "dorgqr (workspace query)") { _ in preconditionFailure("dorgqr query returned info > 0") }
+        checkSuccess(info, "dorgqr (workspace query)")
         return Swift.max(1, Int(work))
     }
 
@@ -157,16 +145,39 @@ public enum LAPACK {
                 }
             }
         }
-        try! check(info, "dorgqr") { _ in preconditionFailure("dorgqr returned info > 0") }
+        checkSuccess(info, "dorgqr")
     }
+}
+
+/// Calls a solver `routine(n, nrhs, A, lda, B, ldb)` on the n×n matrix `a` (read) and the n×nrhs
+/// right-hand sides `b` (overwritten), both non-empty, and returns its `info`.
+private func solving(_ a: Matrix, _ b: inout Matrix,
+                     _ routine: (Int32, Int32, UnsafePointer<Double>?, Int32, UnsafeMutablePointer<Double>?, Int32) -> Int32)
+    -> Int32 {
+    let n = blasInt(a.rows), nrhs = blasInt(b.columns), lda = leading(a), ldb = leading(b)
+    return a.elements.withUnsafeBufferPointer { pa in
+        b.withElements { e in
+            e.withUnsafeMutableBufferPointer { pb in routine(n, nrhs, pa.baseAddress, lda, pb.baseAddress, ldb) }
+        }
+    }
+}
+
+/// Stops on `info < 0`: an illegal argument is a programming error, not a recoverable failure.
+private func checkArguments(_ info: Int32, _ routine: String) {
+    precondition(info >= 0, "LAPACK \(routine): argument \(-info) had an illegal value (info = \(info))")
+}
+
+/// For the routines and workspace queries that have no failure of their own: stops on any
+/// `info` ≠ 0.
+private func checkSuccess(_ info: Int32, _ routine: String) {
+    checkArguments(info, routine)
+    precondition(info == 0, "LAPACK \(routine) returned info = \(info) > 0")
 }
 
 /// Maps LAPACK's `info`: 0 is success, < 0 a programming error (illegal argument), > 0 the typed error.
 private func check(_ info: Int32, _ routine: String,
                    _ error: (Int32) -> LinearAlgebraError) throws(LinearAlgebraError) {
-    if info < 0 {
-        preconditionFailure("LAPACK \(routine): argument \(-info) had an illegal value (info = \(info))")
-    }
+    checkArguments(info, routine)
     if info > 0 { throw error(info) }
 }
 

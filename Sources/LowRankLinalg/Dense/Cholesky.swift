@@ -19,6 +19,13 @@ public struct Cholesky: Sendable {
         lower = factor
     }
 
+    /// A factorization from a lower-triangular factor L the caller already has (zeros above the
+    /// diagonal, positive diagonal), without factoring anything.
+    package init(lower: Matrix) {
+        precondition(lower.rows == lower.columns, "Cholesky(lower:): L is \(lower.rows)×\(lower.columns), not square")
+        self.lower = lower
+    }
+
     /// The non-throwing path for iterative algorithms that reject a step instead of stopping:
     /// `.success` with the factor, or `.failure` with the same error `init` would throw.
     public static func attempt(_ a: Matrix) -> Result<Cholesky, LinearAlgebraError> {
@@ -55,7 +62,11 @@ public struct Cholesky: Sendable {
     /// L⁻¹·B for an n×m block (`dtrtrs`, forward substitution). Cost n²m flops.
     public func solveLower(_ b: Matrix) -> Matrix {
         var x = b
-        try! LAPACK.trtrs(lower, triangle: .lower, &x)
+        do {
+            try LAPACK.trtrs(lower, triangle: .lower, &x)
+        } catch {
+            preconditionFailure("Cholesky.solveLower: a Cholesky factor has a positive diagonal, yet \(error)")
+        }
         return x
     }
 

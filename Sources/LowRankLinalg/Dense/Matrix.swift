@@ -56,6 +56,19 @@ public struct Matrix: Equatable, Sendable {
         self.init(rows: rows, columns: totalColumns, elements: elements)
     }
 
+    /// A new block of `y`'s shape written by `fill`: the allocating form of an into-buffer
+    /// operation (`multiply(_:into:)`, `solve(_:into:)`).
+    static func filled(like y: Matrix, by fill: (inout Matrix) -> Void) -> Matrix {
+        var out = Matrix(rows: y.rows, columns: y.columns)
+        fill(&out)
+        return out
+    }
+
+    /// The vector x as an n×1 matrix.
+    init(column x: [Double]) {
+        self.init(rows: x.count, columns: 1, elements: x)
+    }
+
     /// The n×n identity.
     public static func identity(_ n: Int) -> Matrix {
         var m = Matrix(rows: n, columns: n)

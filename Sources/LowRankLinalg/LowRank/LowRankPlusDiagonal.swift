@@ -57,16 +57,7 @@ public struct LowRankPlusDiagonal: Sendable {
                                          scratch: inout Matrix) throws(LinearAlgebraError) -> Cholesky {
         precondition(scratch.rows == lambda.rows && scratch.columns == lambda.columns,
                      "LowRankPlusDiagonal.factorCapacitance: scratch is \(scratch.rows)×\(scratch.columns), Λ is \(lambda.rows)×\(lambda.columns)")
-        let d = psi.count
-        lambda.elements.withUnsafeBufferPointer { pl in
-            psi.withUnsafeBufferPointer { pp in
-                scratch.withElements { e in
-                    e.withUnsafeMutableBufferPointer { ps in
-                        for j in 0..<lambda.columns { for i in 0..<d { ps[j * d + i] = pl[j * d + i] / pp[i] } }
-                    }
-                }
-            }
-        }
+        TallSkinny.rowDivided(lambda, by: psi, into: &scratch)
         var a = Matrix.identity(lambda.columns)
         BLAS.gemm(scratch, lambda, transA: .transpose, beta: 1, into: &a)
         return try Cholesky(a)
@@ -86,15 +77,11 @@ public struct LowRankPlusDiagonal: Sendable {
     }
 
     /// Σ·Y as a new D×m block. Cost 4DKm flops.
-    public func multiply(_ y: Matrix) -> Matrix {
-        var out = Matrix(rows: y.rows, columns: y.columns)
-        multiply(y, into: &out)
-        return out
-    }
+    public func multiply(_ y: Matrix) -> Matrix { .filled(like: y) { multiply(y, into: &$0) } }
 
     /// Σ·x for a D-vector. Cost 4DK flops.
     public func multiply(_ x: [Double]) -> [Double] {
-        multiply(Matrix(rows: x.count, columns: 1, elements: x)).elements
+        multiply(Matrix(column: x)).elements
     }
 
     /// Σ⁻¹·Y (Woodbury: Ψ⁻¹Y − W(WᵀY)) for a D×m block, into `out`. Cost 4DKm flops.
@@ -113,15 +100,11 @@ public struct LowRankPlusDiagonal: Sendable {
     }
 
     /// Σ⁻¹·Y as a new D×m block. Cost 4DKm flops.
-    public func solve(_ y: Matrix) -> Matrix {
-        var out = Matrix(rows: y.rows, columns: y.columns)
-        solve(y, into: &out)
-        return out
-    }
+    public func solve(_ y: Matrix) -> Matrix { .filled(like: y) { solve(y, into: &$0) } }
 
     /// Σ⁻¹·x for a D-vector. Cost 4DK flops.
     public func solve(_ x: [Double]) -> [Double] {
-        solve(Matrix(rows: x.count, columns: 1, elements: x)).elements
+        solve(Matrix(column: x)).elements
     }
 
     /// diag(Σ) = ψ + rowdot(Λ, Λ). Cost 2DK flops.

@@ -72,14 +72,10 @@ public struct SignedLowRankPlusDiagonal: Sendable {
     }
 
     /// S·Y as a new D×k block. Cost 4Dk(p + q) flops.
-    public func multiply(_ y: Matrix) -> Matrix {
-        var out = Matrix(rows: y.rows, columns: y.columns)
-        multiply(y, into: &out)
-        return out
-    }
+    public func multiply(_ y: Matrix) -> Matrix { .filled(like: y) { multiply(y, into: &$0) } }
 
     /// S·x for a D-vector. Cost 4D(p + q) flops.
     public func multiply(_ x: [Double]) -> [Double] {
-        multiply(Matrix(rows: x.count, columns: 1, elements: x)).elements
+        multiply(Matrix(column: x)).elements
     }
 }

@@ -37,27 +37,13 @@ public enum TallSkinny {
     /// Y ← diag(s)·Y: row i of the D×m block scaled by sᵢ (s is a D-vector). Cost Dm flops.
     public static func scaleRows(_ y: inout Matrix, by s: [Double]) {
         precondition(s.count == y.rows, "TallSkinny.scaleRows: \(s.count) scales for \(y.rows) rows")
-        let d = y.rows, m = y.columns
-        y.withElements { e in
-            e.withUnsafeMutableBufferPointer { pe in
-                s.withUnsafeBufferPointer { ps in
-                    for j in 0..<m { for i in 0..<d { pe[j * d + i] *= ps[i] } }
-                }
-            }
-        }
+        combineRows(of: nil, with: s, into: &y, *)
     }
 
     /// Y ← diag(s)⁻¹·Y: row i of the D×m block divided by sᵢ. Cost Dm flops.
     public static func divideRows(_ y: inout Matrix, by s: [Double]) {
         precondition(s.count == y.rows, "TallSkinny.divideRows: \(s.count) divisors for \(y.rows) rows")
-        let d = y.rows, m = y.columns
-        y.withElements { e in
-            e.withUnsafeMutableBufferPointer { pe in
-                s.withUnsafeBufferPointer { ps in
-                    for j in 0..<m { for i in 0..<d { pe[j * d + i] /= ps[i] } }
-                }
-            }
-        }
+        combineRows(of: nil, with: s, into: &y, /)
     }
 
     /// diag(s)·Y as a new block. Cost Dm flops.
@@ -169,16 +155,7 @@ public enum TallSkinny {
         precondition(out.rows == y.rows && out.columns == y.columns,
                      "TallSkinny.rowScaled: output \(out.rows)×\(out.columns) for \(y.rows)×\(y.columns)")
         precondition(s.count == y.rows, "TallSkinny.rowScaled: \(s.count) scales for \(y.rows) rows")
-        let d = y.rows, m = y.columns
-        y.elements.withUnsafeBufferPointer { py in
-            s.withUnsafeBufferPointer { ps in
-                out.withElements { e in
-                    e.withUnsafeMutableBufferPointer { po in
-                        for j in 0..<m { for i in 0..<d { po[j * d + i] = ps[i] * py[j * d + i] } }
-                    }
-                }
-            }
-        }
+        combineRows(of: y, with: s, into: &out, *)
     }
 
     /// out ← diag(s)⁻¹·Y (row i divided by sᵢ; out and Y both D×m), into existing storage.
@@ -187,12 +164,25 @@ public enum TallSkinny {
         precondition(out.rows == y.rows && out.columns == y.columns,
                      "TallSkinny.rowDivided: output \(out.rows)×\(out.columns) for \(y.rows)×\(y.columns)")
         precondition(s.count == y.rows, "TallSkinny.rowDivided: \(s.count) scales for \(y.rows) rows")
-        let d = y.rows, m = y.columns
-        y.elements.withUnsafeBufferPointer { py in
-            s.withUnsafeBufferPointer { ps in
-                out.withElements { e in
-                    e.withUnsafeMutableBufferPointer { po in
-                        for j in 0..<m { for i in 0..<d { po[j * d + i] = py[j * d + i] / ps[i] } }
+        combineRows(of: y, with: s, into: &out, /)
+    }
+
+    /// The one row kernel behind `scaleRows`, `divideRows`, `rowScaled(_:by:into:)` and
+    /// `rowDivided(_:by:into:)`: outᵢⱼ ← op(Yᵢⱼ, sᵢ) over the D×m block, with Y = out itself (in
+    /// place) when `y` is nil. The caller has checked the shapes. Cost Dm flops, no allocation.
+    @inline(__always)
+    private static func combineRows(of y: Matrix?, with s: [Double], into out: inout Matrix,
+                                    _ op: (Double, Double) -> Double) {
+        let d = out.rows, m = out.columns
+        s.withUnsafeBufferPointer { ps in
+            out.withElements { e in
+                e.withUnsafeMutableBufferPointer { po in
+                    if let y {
+                        y.elements.withUnsafeBufferPointer { py in
+                            for j in 0..<m { for i in 0..<d { po[j * d + i] = op(py[j * d + i], ps[i]) } }
+                        }
+                    } else {
+                        for j in 0..<m { for i in 0..<d { po[j * d + i] = op(po[j * d + i], ps[i]) } }
                     }
                 }
             }

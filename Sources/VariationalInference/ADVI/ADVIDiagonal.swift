@@ -25,8 +25,7 @@ public struct ADVIDiagonal: VariationalAlgorithm {
     /// - Throws: `VariationalInferenceError.invalidArgument` for B < 1 or negative limits.
     public init(batchSize: Int, optimizer: Adam, initialization: DiagonalGaussian? = nil, maxRetries: Int = 10,
                 maxBadUpdates: Int = 50) throws {
-        try require(batchSize >= 1, "ADVI-D batch size B must be ≥ 1, got \(batchSize)")
-        try require(maxRetries >= 0 && maxBadUpdates >= 0, "ADVI-D retry limits must be ≥ 0")
+        try validateSafeguardSettings("ADVI-D", batchSize: batchSize, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates)
         self.batchSize = batchSize
         self.optimizer = optimizer
         self.initialization = initialization
@@ -57,37 +56,19 @@ public struct ADVIDiagonal: VariationalAlgorithm {
         let d = q.dimension
         try requireDimension(model.dimension, d, "model")
         let sigma = q.variances.map { $0.squareRoot() }
-        var evaluations = 0
-        var moments = state.moments
-        var rate = optimizer.schedule.value(at: moments.steps)
-        let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
-            let noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
+        return try state.adamStep(optimizer: optimizer, batchSize: batchSize, maxRetries: maxRetries,
+                                  maxBadUpdates: maxBadUpdates, model: model, using: &generator, dimension: d,
+                                  parameters: q.mean + sigma.map { _log($0) }) { noise in
             var points = TallSkinny.rowScaled(noise, by: sigma)
             TallSkinny.addToColumns(&points, q.mean)
-            evaluations += batchSize
-            guard try evaluateScores(model, at: points, into: &state.scores) else {
-                return UpdateOutcome<DiagonalGaussian>.rejected(emSteps: nil)
-            }
-            let gradient = ADVIDiagonal.elboGradient(q, scores: state.scores, noise: noise)
-            var parameters = q.mean + sigma.map { _log($0) }
-            let lossGradient = (gradient.mean + gradient.logScale).map { -$0 }
-            moments = state.moments
-            rate = try optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
-            guard Vector.isFinite(parameters),
-                  let next = try? DiagonalGaussian(mean: Array(parameters[0..<d]),
-                                                   variances: parameters[d...].map { _exp(2 * $0) }) else {
-                return .rejected(emSteps: nil)
-            }
-            return .accepted(next, emSteps: nil)
-        }
-        switch outcome {
-        case .accepted(let next, _):
+            return points
+        } lossGradient: { scores, noise in
+            let gradient = ADVIDiagonal.elboGradient(q, scores: scores, noise: noise)
+            return (gradient.mean + gradient.logScale).map { -$0 }
+        } approximation: { parameters in
+            try? DiagonalGaussian(mean: Array(parameters[0..<d]), variances: parameters[d...].map { _exp(2 * $0) })
+        } commit: { state, next in
             state.approximation = next
-            state.moments = moments
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures))
-        case .rejected:
-            try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted)
         }
     }
 }
@@ -105,7 +86,7 @@ extension ADVIDiagonal {
 }
 
 /// ADVI-D's state: the approximation, Adam's moments over (μ, log σ), skipped steps.
-public struct ADVIDiagonalState: Sendable {
+public struct ADVIDiagonalState: PackedADVIState, Sendable {
     /// The current approximation.
     public internal(set) var approximation: DiagonalGaussian
     /// Adam's moments and step count.

@@ -26,8 +26,8 @@ public struct ADVIFullRank: VariationalAlgorithm {
     /// - Throws: `VariationalInferenceError.invalidArgument` for B < 1 or negative limits.
     public init(batchSize: Int, optimizer: Adam, initialization: DenseGaussian? = nil, maxRetries: Int = 10,
                 maxBadUpdates: Int = 50) throws {
-        try require(batchSize >= 1, "full-rank ADVI batch size B must be ≥ 1, got \(batchSize)")
-        try require(maxRetries >= 0 && maxBadUpdates >= 0, "full-rank ADVI retry limits must be ≥ 0")
+        try validateSafeguardSettings("full-rank ADVI", batchSize: batchSize, maxRetries: maxRetries,
+                                      maxBadUpdates: maxBadUpdates)
         self.batchSize = batchSize
         self.optimizer = optimizer
         self.initialization = initialization
@@ -52,39 +52,25 @@ public struct ADVIFullRank: VariationalAlgorithm {
         let q = state.approximation, factor = state.factor
         let d = q.dimension
         try requireDimension(model.dimension, d, "model")
-        var evaluations = 0
-        var moments = state.moments
-        var rate = optimizer.schedule.value(at: moments.steps)
-        let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
-            let noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
+        return try state.adamStep(optimizer: optimizer, batchSize: batchSize, maxRetries: maxRetries,
+                                  maxBadUpdates: maxBadUpdates, model: model, using: &generator, dimension: d,
+                                  parameters: q.mean + factor.elements) { noise in
             var points = BLAS.gemm(factor, noise)
             TallSkinny.addToColumns(&points, q.mean)
-            evaluations += batchSize
-            guard try evaluateScores(model, at: points, into: &state.scores) else {
-                return UpdateOutcome<(DenseGaussian, Matrix)>.rejected(emSteps: nil)
-            }
-            let gradient = ADVIFullRank.elboGradient(factor: factor, scores: state.scores, noise: noise)
-            var parameters = q.mean + factor.elements
-            let lossGradient = (gradient.mean + gradient.factor.elements).map { -$0 }
-            moments = state.moments
-            rate = try optimizer.descend(&parameters, gradient: lossGradient, moments: &moments)
+            return points
+        } lossGradient: { scores, noise in
+            let gradient = ADVIFullRank.elboGradient(factor: factor, scores: scores, noise: noise)
+            return (gradient.mean + gradient.factor.elements).map { -$0 }
+        } approximation: { (parameters) -> (DenseGaussian, Matrix)? in
             let nextFactor = Matrix(rows: d, columns: d, elements: Array(parameters[d...]))
-            guard Vector.isFinite(parameters),
-                  let next = try? DenseGaussian(mean: Array(parameters[0..<d]),
+            guard let next = try? DenseGaussian(mean: Array(parameters[0..<d]),
                                                 covariance: BLAS.gemm(nextFactor, nextFactor, transB: .transpose)) else {
-                return .rejected(emSteps: nil)
+                return nil
             }
-            return .accepted((next, nextFactor), emSteps: nil)
-        }
-        switch outcome {
-        case .accepted(let next, _):
+            return (next, nextFactor)
+        } commit: { state, next in
             state.approximation = next.0
             state.factor = next.1
-            state.moments = moments
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures))
-        case .rejected:
-            try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted)
         }
     }
 }
@@ -108,7 +94,7 @@ extension ADVIFullRank {
 
 /// Full-rank ADVI's state: the approximation, its optimized factor L, Adam's moments over
 /// (μ, vec L), skipped steps.
-public struct ADVIFullRankState: Sendable {
+public struct ADVIFullRankState: PackedADVIState, Sendable {
     /// The current approximation N(μ, LLᵀ).
     public internal(set) var approximation: DenseGaussian
     /// The optimized lower-triangular factor L (D×D).

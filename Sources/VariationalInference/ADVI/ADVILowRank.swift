@@ -45,12 +45,11 @@ public struct ADVILowRank: VariationalAlgorithm {
                 initialization: LowRankInitialization = .random(lambdaScale: 1), maxRetries: Int = 10,
                 maxBadUpdates: Int = 50) throws {
         try require(rank >= 1, "ADVI-LR rank K must be ≥ 1, got \(rank)")
-        try require(batchSize >= 1, "ADVI-LR batch size B must be ≥ 1, got \(batchSize)")
+        try validateSafeguardSettings("ADVI-LR", batchSize: batchSize, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates)
         if case .clampedVariance(let floor) = parameterization {
             try require(floor > 0 && floor.isFinite, "ADVI-LR variance floor must be finite and > 0, got \(floor)")
         }
         try initialization.validate(rank: rank)
-        try require(maxRetries >= 0 && maxBadUpdates >= 0, "ADVI-LR retry limits must be ≥ 0")
         self.rank = rank
         self.batchSize = batchSize
         self.optimizer = optimizer
@@ -81,10 +80,9 @@ public struct ADVILowRank: VariationalAlgorithm {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
         state.workspace.reshape(dimension: q.dimension, rank: q.rank, batchSize: batchSize)
-        var evaluations = 0
         var rate = optimizer.schedule.value(at: state.moments.steps)
-        var timings = PhaseTimings()
-        let (outcome, failures) = try retrying(maxRetries: maxRetries, evaluations: { evaluations }) {
+        return try state.safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
+            state, evaluations, timings in
             var clock = PhaseClock()
             generator.fillStandardNormal(&state.workspace.noise)
             generator.fillStandardNormal(&state.workspace.latent)
@@ -97,17 +95,10 @@ public struct ADVILowRank: VariationalAlgorithm {
             defer { timings.update += clock.lap() }
             let next = try ascend(q, moments: state.moments, workspace: &state.workspace, rate: &rate)
             return next.map { .accepted($0, emSteps: nil) } ?? .rejected(emSteps: nil)
-        }
-        switch outcome {
-        case .accepted(let next, _):
+        } commit: { state, next in
             optimizer.advance(&state.moments, gradient: state.workspace.lossGradient)
             state.approximation = next
             state.workspace.spare.recycle(q)
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: acceptedStatus(failures: failures),
-                              timings: timings)
-        case .rejected:
-            try countRejectedUpdate(&state.badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
-            return StepReport(gradientEvaluations: evaluations, learningRate: rate, status: .reverted, timings: timings)
         }
     }
 
@@ -215,7 +206,7 @@ public struct ADVILowRank: VariationalAlgorithm {
 
 /// ADVI-LR's state: the approximation, Adam's moments over (μ, ρ or ψ, vec Λ), skipped steps, and
 /// the workspace that every step reuses.
-public struct ADVILowRankState: Sendable {
+public struct ADVILowRankState: ADVIState, Sendable {
     /// The current approximation.
     public internal(set) var approximation: LowRankGaussian
     /// Adam's moments and step count.

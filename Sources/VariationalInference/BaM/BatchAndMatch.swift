@@ -32,9 +32,8 @@ public struct BatchAndMatch: VariationalAlgorithm {
     ///   limits.
     public init(batchSize: Int, schedule: LearningRateSchedule, initialization: DenseGaussian? = nil,
                 maxRetries: Int = 10, maxBadUpdates: Int = 50) throws {
-        try require(batchSize >= 1, "BaM batch size B must be ≥ 1, got \(batchSize)")
+        try validateSafeguardSettings("BaM", batchSize: batchSize, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates)
         try schedule.validate()
-        try require(maxRetries >= 0 && maxBadUpdates >= 0, "BaM retry limits must be ≥ 0")
         self.batchSize = batchSize
         self.schedule = schedule
         self.initialization = initialization

@@ -62,10 +62,7 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     let started = clock.now
     var iterations = 0, evaluations = 0, quietStreak = 0
 
-    func elapsed() -> Double {
-        let d = clock.now - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
+    func elapsed() -> Double { (clock.now - started).inSeconds }
     func result(_ reason: StopReason) -> FitResult<Algorithm> {
         FitResult(state: current, approximation: algorithm.approximation(of: current), iterations: iterations,
                   gradientEvaluations: evaluations, stopReason: reason, elapsedSeconds: elapsed())

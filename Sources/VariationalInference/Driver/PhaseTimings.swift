@@ -36,6 +36,6 @@ struct PhaseClock {
         let now = clock.now
         let elapsed = now - mark
         mark = now
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return elapsed.inSeconds
     }
 }

@@ -34,6 +34,15 @@ extension StepFailure {
     }
 }
 
+/// The settings check that BaM and the ADVIs share: B ≥ 1 and non-negative retry limits, with the
+/// messages naming the algorithm (`name`, e.g. "ADVI-D").
+/// - Throws: `VariationalInferenceError.invalidArgument`.
+func validateSafeguardSettings(_ name: String, batchSize: Int, maxRetries: Int,
+                               maxBadUpdates: Int) throws(VariationalInferenceError) {
+    try require(batchSize >= 1, "\(name) batch size B must be ≥ 1, got \(batchSize)")
+    try require(maxRetries >= 0 && maxBadUpdates >= 0, "\(name) retry limits must be ≥ 0")
+}
+
 /// The outcome of one attempt at an update.
 enum UpdateOutcome<Approximation> {
     /// The new approximation, with the EM steps it took (pBaM) or nil.

@@ -36,14 +36,12 @@ public struct DenseGaussian: GaussianApproximation {
     public var marginalVariances: [Double] { covariance.diagonal }
     /// log det Σ from the Cholesky factor.
     public var logDeterminant: Double { cholesky.logDeterminant }
-    /// ½(D(1 + log 2π) + log det Σ).
-    public var entropy: Double { 0.5 * (Double(dimension) * (1 + logTwoPi) + logDeterminant) }
 
     /// log q(x) through a triangular solve. Cost D² flops.
     public func logDensity(at x: [Double]) throws -> Double {
         try requireDimension(x.count, dimension, "point")
         let whitened = cholesky.solveLower(Matrix(rows: dimension, columns: 1, elements: Vector.subtract(x, mean)))
-        return -0.5 * (BLAS.dot(whitened.elements, whitened.elements) + logDeterminant + Double(dimension) * logTwoPi)
+        return logDensity(quadratic: BLAS.dot(whitened.elements, whitened.elements))
     }
 
     /// `count` draws μ + L·ε with E (D×count) drawn column by column. Cost D²·count flops.

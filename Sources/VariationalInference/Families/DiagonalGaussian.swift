@@ -28,15 +28,13 @@ public struct DiagonalGaussian: GaussianApproximation {
     public var marginalVariances: [Double] { variances }
     /// Σ log σᵢ².
     public var logDeterminant: Double { variances.reduce(0) { $0 + _log($1) } }
-    /// ½(D(1 + log 2π) + Σ log σᵢ²).
-    public var entropy: Double { 0.5 * (Double(dimension) * (1 + logTwoPi) + logDeterminant) }
 
     /// log q(x). Cost O(D).
     public func logDensity(at x: [Double]) throws -> Double {
         try requireDimension(x.count, dimension, "point")
         var quadratic = 0.0
         for i in 0..<dimension { quadratic += (x[i] - mean[i]) * (x[i] - mean[i]) / variances[i] }
-        return -0.5 * (quadratic + logDeterminant + Double(dimension) * logTwoPi)
+        return logDensity(quadratic: quadratic)
     }
 
     /// `count` draws μ + σ∘ε with E (D×count) drawn column by column. Cost O(D·count).
@@ -53,8 +51,10 @@ public struct DiagonalGaussian: GaussianApproximation {
     /// Σ⁻¹·Y = Y/σ². Cost O(Dm).
     public func precisionProduct(_ y: Matrix) -> Matrix { TallSkinny.rowScaled(y, by: variances.map { 1 / $0 }) }
 
-    /// The same distribution as a `LowRankGaussian` with K = 0 (for the closed-form KLs).
+    /// The same distribution as a `LowRankGaussian` with K = 0 (for the closed-form KLs): μ and σ²
+    /// were checked at construction, and with K = 0 the capacitance factor is empty.
     public var asLowRank: LowRankGaussian {
-        try! LowRankGaussian(mean: mean, psi: variances, lambda: Matrix(rows: dimension, columns: 0))
+        LowRankGaussian(validatedMean: mean, psi: variances, lambda: Matrix(rows: dimension, columns: 0),
+                        capacitance: Cholesky(lower: Matrix(rows: 0, columns: 0)))
     }
 }

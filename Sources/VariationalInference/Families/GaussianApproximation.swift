@@ -27,6 +27,15 @@ public protocol GaussianApproximation: Sendable {
 }
 
 extension GaussianApproximation {
+    /// ½(D(1 + log 2π) + log det Σ), from `logDeterminant`: the entropy of every family.
+    public var entropy: Double { 0.5 * (Double(dimension) * (1 + logTwoPi) + logDeterminant) }
+
+    /// log q(x) = −½[r + log det Σ + D log 2π] from the Mahalanobis term r = (x−μ)ᵀΣ⁻¹(x−μ) that
+    /// each family computes its own way.
+    func logDensity(quadratic: Double) -> Double {
+        -0.5 * (quadratic + logDeterminant + Double(dimension) * logTwoPi)
+    }
+
     /// One draw from q (length D).
     public func sample(using generator: inout Xoshiro256StarStar) -> [Double] {
         sample(count: 1, using: &generator).elements

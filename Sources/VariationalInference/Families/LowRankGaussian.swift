@@ -60,8 +60,6 @@ public struct LowRankGaussian: GaussianApproximation {
     }
     /// log det Σ = Σ log ψᵢ + log det(I + ΛᵀΨ⁻¹Λ) by the determinant lemma. Cost O(D + K).
     public var logDeterminant: Double { psi.reduce(0) { $0 + _log($1) } + capacitance.logDeterminant }
-    /// ½(D(1 + log 2π) + log det Σ).
-    public var entropy: Double { 0.5 * (Double(dimension) * (1 + logTwoPi) + logDeterminant) }
 
     /// log q(x) = −½[(x−μ)ᵀΣ⁻¹(x−μ) + log det Σ + D log 2π], with
     /// rᵀΣ⁻¹r = Σ rᵢ²/ψᵢ − ‖L⁻¹Λᵀ(Ψ⁻¹r)‖² (Woodbury). Cost 2DK + O(D + K²).
@@ -76,7 +74,7 @@ public struct LowRankGaussian: GaussianApproximation {
         var projected = Matrix(rows: rank, columns: 1, elements: BLAS.gemv(lambda, scaled, trans: .transpose))
         BLAS.trsm(capacitance.lower, triangle: .lower, side: .left, into: &projected)
         quadratic -= BLAS.dot(projected.elements, projected.elements)
-        return -0.5 * (quadratic + logDeterminant + Double(dimension) * logTwoPi)
+        return logDensity(quadratic: quadratic)
     }
 
     /// `count` draws as the columns of a D×count matrix, as `sample(into:latent:using:)`.
