@@ -30,7 +30,7 @@ struct ScalingExperiment {
         print("Wrote \(output)/scaling.csv, \(output)/scaling-summary.md and \(output)/scaling.svg.")
     }
 
-    /// Runs one point in a child process and parses its CSV line.
+    /// Runs one point in a child process and decodes the JSON line it prints last.
     private func child(algorithm: String, dimension: Int) throws -> ScalingMeasurement {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -44,8 +44,8 @@ struct ScalingExperiment {
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0,
-              let line = text.split(separator: "\n").last(where: { $0.hasPrefix(algorithm + ",") }),
-              let row = ScalingMeasurement(csvLine: String(line)) else {
+              let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let row = try? ScalingMeasurement(jsonLine: String(line)) else {
             throw ValidationErrorMessage("scaling point \(algorithm) D=\(dimension) failed (status \(process.terminationStatus)): \(text)")
         }
         return row

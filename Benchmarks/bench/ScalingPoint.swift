@@ -6,8 +6,9 @@ import VariationalInference
 
 /// What one (algorithm, D) point of the scaling experiment measured, in its own process so that its
 /// peak resident memory is its own. Times are medians over the steady-state iterations (all but the
-/// first, whose patch starts cold).
-struct ScalingMeasurement {
+/// first, whose patch starts cold). The child process hands it to the parent as one JSON line
+/// (`jsonLine`, non-finite values as strings).
+struct ScalingMeasurement: Codable {
     var algorithm: String
     var dimension: Int
     var rank: Int
@@ -52,49 +53,27 @@ struct ScalingMeasurement {
         return values.joined(separator: ",")
     }
 
-    init?(csvLine: String) {
-        let f = csvLine.split(separator: ",").map(String.init)
-        guard f.count == 24, let d = Int(f[1]), let k = Int(f[2]), let b = Int(f[3]), let n = Int(f[4]),
-              let threads = Int(f[23]) else { return nil }
-        let x = f.map { Double($0) ?? .nan }
-        let mb = Double(1 << 20)
-        self.init(algorithm: f[0], dimension: d, rank: k, batch: b, iterations: n, secondsPerIteration: x[5],
-                  sampling: x[6], scores: x[7], update: x[8], patch: x[9], emSteps: x[10], secondsPerEMStep: x[11],
-                  firstIterationSeconds: x[12], baselineBytes: x[13] * mb, peakBytes: x[14] * mb, factorBytes: x[15] * mb,
-                  flopsPerIteration: x[16] * 1e9, gemmRateNN: x[18] * 1e9, gemmRateTN: x[19] * 1e9,
-                  largeAllocationsPerIteration: x[21], otherLargeAllocationsPerIteration: x[22], blasThreads: threads)
-    }
-
-    init(algorithm: String, dimension: Int, rank: Int, batch: Int, iterations: Int, secondsPerIteration: Double,
-         sampling: Double, scores: Double, update: Double, patch: Double, emSteps: Double, secondsPerEMStep: Double,
-         firstIterationSeconds: Double, baselineBytes: Double, peakBytes: Double, factorBytes: Double,
-         flopsPerIteration: Double, gemmRateNN: Double, gemmRateTN: Double, largeAllocationsPerIteration: Double,
-         otherLargeAllocationsPerIteration: Double, blasThreads: Int) {
-        self.algorithm = algorithm
-        self.dimension = dimension
-        self.rank = rank
-        self.batch = batch
-        self.iterations = iterations
-        self.secondsPerIteration = secondsPerIteration
-        self.sampling = sampling
-        self.scores = scores
-        self.update = update
-        self.patch = patch
-        self.emSteps = emSteps
-        self.secondsPerEMStep = secondsPerEMStep
-        self.firstIterationSeconds = firstIterationSeconds
-        self.baselineBytes = baselineBytes
-        self.peakBytes = peakBytes
-        self.factorBytes = factorBytes
-        self.flopsPerIteration = flopsPerIteration
-        self.gemmRateNN = gemmRateNN
-        self.gemmRateTN = gemmRateTN
-        self.largeAllocationsPerIteration = largeAllocationsPerIteration
-        self.otherLargeAllocationsPerIteration = otherLargeAllocationsPerIteration
-        self.blasThreads = blasThreads
-    }
-
     private func g(_ v: Double) -> String { String(format: "%.6g", v) }
+}
+
+extension ScalingMeasurement {
+    /// The measurement as one line of JSON, exact (NaN and ±∞ as the strings "nan", "inf", "-inf").
+    var jsonLine: String {
+        get throws {
+            let encoder = JSONEncoder()
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                          nan: "nan")
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
+        }
+    }
+
+    /// The measurement that `jsonLine` wrote.
+    init(jsonLine: String) throws {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                        nan: "nan")
+        self = try decoder.decode(Self.self, from: Data(jsonLine.utf8))
+    }
 }
 
 /// Runs one scaling point in this process: E1 target of dimension D and rank r = K, then `iterations`

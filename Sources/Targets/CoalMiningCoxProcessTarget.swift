@@ -65,7 +65,7 @@ public struct CoalMiningCoxProcessTarget: LogDensityModel, Sendable {
         lengthScaleYears = lengthScaleDays / 365.25
         let kernel = SquaredExponentialKernel(signalScale: signalScale, lengthScale: lengthScaleYears)
         density = try PoissonLatentGaussianDensity(
-            prior: try kernel.choleskyFactor(at: binCentres, jitter: 1e-6), counts: counts, offset: offset)
+            prior: try kernel.choleskyFactor(at: binCentres, jitter: gaussianProcessJitter), counts: counts, offset: offset)
     }
 
     /// The dimension D (number of bins).
