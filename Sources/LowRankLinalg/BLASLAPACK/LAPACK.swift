@@ -6,7 +6,7 @@ import CLapack
 /// `iwork`); the matching `…WorkspaceSize` function runs LAPACK's `lwork = -1` query once so that a
 /// hot loop can size its buffers a single time. `info < 0` (an illegal argument) is a programming
 /// error that stops with the routine and argument named; `info > 0` is thrown as a
-/// `LinearAlgebraError`.
+/// ``LinearAlgebraError``.
 public enum LAPACK {
     /// Cholesky factorization in place (`dpotrf`): the chosen triangle of `a` becomes L (A = L·Lᵀ) or
     /// U (A = Uᵀ·U); the other triangle is not referenced or changed. Cost n³/3 flops.

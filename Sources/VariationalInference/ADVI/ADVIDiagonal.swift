@@ -5,7 +5,7 @@ import LowRankLinalg
 ///
 /// Each step draws E (D×B), sets X = μ1ᵀ + diag(σ)E and ascends L̂ = (1/B)Σ_b log p(x_b) + H[q]:
 /// ∂μ = ḡ, ∂log σ = (1/B)Σ_b (g_b∘ε_b)∘σ + 1. Cost O(BD) per step plus B score evaluations.
-/// Non-finite scores or parameters skip the step (status `.reverted`), as in `ADVILowRank`.
+/// Non-finite scores or parameters skip the step (status `.reverted`), as in ``ADVILowRank``.
 public struct ADVIDiagonal: VariationalAlgorithm {
     /// The approximation family.
     public typealias Approximation = DiagonalGaussian

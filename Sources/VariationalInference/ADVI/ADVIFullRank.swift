@@ -6,7 +6,7 @@ import LowRankLinalg
 ///
 /// Each step draws E (D×B), sets X = μ1ᵀ + L·E and ascends L̂ = (1/B)Σ_b log p(x_b) + H[q] with
 /// H = Σᵢ log|Lᵢᵢ| + const: ∂μ = ḡ, ∂L = lower((1/B)·G·Eᵀ) + diag(1/Lᵢᵢ). Cost O(BD² + D³) per
-/// step (the D³ is the Cholesky inside `DenseGaussian`). Non-finite values skip the step.
+/// step (the D³ is the Cholesky inside ``DenseGaussian``). Non-finite values skip the step.
 public struct ADVIFullRank: VariationalAlgorithm {
     /// The approximation family.
     public typealias Approximation = DenseGaussian

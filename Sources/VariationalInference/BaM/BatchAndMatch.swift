@@ -9,7 +9,7 @@ import LowRankLinalg
 /// Σ' = L W diag(2/(1 + √(1 + 4a))) Wᵀ Lᵀ and μ' = μ/(1+λ) + (λ/(1+λ))(Σ'ḡ + x̄). No non-symmetric
 /// square root. Cost O(D²B + D³) per iteration plus B score evaluations; memory O(D²).
 ///
-/// Safeguards as in `PatchedBaM`: retries after recoverable failures; non-finite scores or a
+/// Safeguards as in ``PatchedBaM``: retries after recoverable failures; non-finite scores or a
 /// non-positive-definite update keep the parameters and halve the λ multiplier; exhausted retries
 /// undo the previous accepted update (after the first iteration).
 public struct BatchAndMatch: VariationalAlgorithm {

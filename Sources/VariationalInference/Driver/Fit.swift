@@ -18,8 +18,8 @@ public struct FitResult<Algorithm: VariationalAlgorithm> {
 
 /// A fit that could not go on: the error that stopped it, with the last good approximation.
 public struct FitFailure<Approximation: GaussianApproximation>: Error {
-    /// The error the failing iteration threw (a `ModelError`, a `LinearAlgebraError`, a
-    /// `PatchedBaMError`, …).
+    /// The error the failing iteration threw (a ``ModelError``, a `LinearAlgebraError`, a
+    /// ``PatchError``, …).
     public var underlying: any Error
     /// The approximation before the failing iteration.
     public var lastGood: Approximation
@@ -32,11 +32,15 @@ public struct FitFailure<Approximation: GaussianApproximation>: Error {
 /// Runs `algorithm` on `model` until a budget, the stopping rule or the callback ends it.
 ///
 /// - Parameters:
+///   - algorithm: the algorithm and its settings (``PatchedBaM``, ``BatchAndMatch``, ``ADVILowRank``,
+///     ``ADVIDiagonal``, ``ADVIFullRank``).
+///   - model: the target, through its log density and score.
 ///   - generator: every random draw of the fit comes from it; the same seed gives a bit-identical fit.
+///   - options: the budgets, the stopping rule and the callback.
 ///   - state: a state from an earlier fit to continue from (warm start); nil starts afresh from
 ///     `algorithm.initialState`.
-/// - Throws: `VariationalInferenceError` for bad options or a model of the wrong dimension;
-///   `FitFailure` (with the last good approximation) when an iteration fails for good.
+/// - Throws: ``VariationalInferenceError`` for bad options or a model of the wrong dimension;
+///   ``FitFailure`` (with the last good approximation) when an iteration fails for good.
 public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     _ algorithm: Algorithm, model: Model, using generator: inout Xoshiro256StarStar, options: FitOptions,
     from state: Algorithm.State? = nil

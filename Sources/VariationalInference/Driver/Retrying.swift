@@ -1,10 +1,10 @@
 import LowRankLinalg
 
 /// Runs one iteration's `attempt` (draw a batch, score it, update), redoing it with a fresh batch
-/// after a recoverable `ModelError` or a `LinearAlgebraError`, at most `maxRetries` times
+/// after a recoverable ``ModelError`` or a `LinearAlgebraError`, at most `maxRetries` times
 /// (algorithm.md §5.4).
 ///
-/// Any other error, a non-recoverable `ModelError`, or one failure too many is rethrown as a
+/// Any other error, a non-recoverable ``ModelError``, or one failure too many is rethrown as a
 /// `StepFailure` carrying `evaluations()`, the score evaluations spent so far in the iteration.
 /// - Returns: the attempt's value and how many failures preceded it.
 func retrying<T>(maxRetries: Int, evaluations: () -> Int, _ attempt: () throws -> T) throws -> (value: T, failures: Int) {
@@ -28,7 +28,7 @@ func retrying<T>(maxRetries: Int, evaluations: () -> Int, _ attempt: () throws -
 
 extension StepFailure {
     /// Whether the iteration failed because its retries ran out on recoverable failures (a
-    /// recoverable `ModelError` or a `LinearAlgebraError`), rather than on a fatal error.
+    /// recoverable ``ModelError`` or a `LinearAlgebraError`), rather than on a fatal error.
     var exhaustedRetries: Bool {
         (underlying as? ModelError)?.isRecoverable == true || underlying is LinearAlgebraError
     }

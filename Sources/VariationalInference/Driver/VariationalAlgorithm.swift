@@ -1,7 +1,7 @@
 import LowRankLinalg
 
 /// An iterative variational algorithm in the init / step / approximation shape (as in AdvancedVI.jl),
-/// run by `fit(_:model:generator:options:from:)`.
+/// run by ``fit(_:model:using:options:from:)``.
 ///
 /// `step` either advances `state` and reports what it did, or throws and leaves `state` exactly as it
 /// was, so that the driver can hand back the last good approximation.

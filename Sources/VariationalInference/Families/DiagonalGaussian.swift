@@ -51,7 +51,7 @@ public struct DiagonalGaussian: GaussianApproximation {
     /// Σ⁻¹·Y = Y/σ². Cost O(Dm).
     public func precisionProduct(_ y: Matrix) -> Matrix { TallSkinny.rowScaled(y, by: variances.map { 1 / $0 }) }
 
-    /// The same distribution as a `LowRankGaussian` with K = 0 (for the closed-form KLs): μ and σ²
+    /// The same distribution as a ``LowRankGaussian`` with K = 0 (for the closed-form KLs): μ and σ²
     /// were checked at construction, and with K = 0 the capacitance factor is empty.
     public var asLowRank: LowRankGaussian {
         LowRankGaussian(validatedMean: mean, psi: variances, lambda: Matrix(rows: dimension, columns: 0),

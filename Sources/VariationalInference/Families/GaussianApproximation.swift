@@ -2,7 +2,7 @@ import LowRankLinalg
 
 /// A Gaussian variational approximation q = N(μ, Σ) on R^D.
 ///
-/// Implemented by `DiagonalGaussian`, `LowRankGaussian` and `DenseGaussian`. Every draw takes the
+/// Implemented by ``DiagonalGaussian``, ``LowRankGaussian`` and ``DenseGaussian``. Every draw takes the
 /// caller's generator.
 public protocol GaussianApproximation: Sendable {
     /// The dimension D.

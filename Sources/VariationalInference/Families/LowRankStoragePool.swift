@@ -1,6 +1,6 @@
 import LowRankLinalg
 
-/// The buffers of a `LowRankGaussian` (μ and ψ of length D, Λ D×K), without its K×K factor.
+/// The buffers of a ``LowRankGaussian`` (μ and ψ of length D, Λ D×K), without its K×K factor.
 struct LowRankStorage: Sendable {
     var mean: [Double]
     var psi: [Double]

@@ -6,7 +6,7 @@ import LowRankLinalg
 ///
 /// Conforming is enough: unless the model overrides `gradients(at:into:)` with its own batch path,
 /// every call, generic ones included, uses the concurrent default below. Models with a faster batch
-/// path (one BLAS-3 solve for the whole batch) should stay plain `LogDensityModel`s.
+/// path (one BLAS-3 solve for the whole batch) should stay plain ``LogDensityModel``s.
 public protocol ConcurrentLogDensityModel: LogDensityModel, Sendable {
     /// The number of threads that `gradients(at:into:)` may use (at least 1; 1 evaluates serially
     /// on the calling thread). The default is the number of processors online.

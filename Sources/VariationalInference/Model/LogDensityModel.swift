@@ -5,18 +5,18 @@ import LowRankLinalg
 /// BaM and pBaM need only the score; the log-density is for monitoring (ELBO estimates, reverse-KL
 /// proxies). Implement `logDensityAndGradient(at:gradient:)`; override `gradients(at:into:)` when the
 /// model can evaluate a whole batch faster than point by point, or conform to
-/// `ConcurrentLogDensityModel` when `logDensityAndGradient` is safe to call from several threads at once.
+/// ``ConcurrentLogDensityModel`` when `logDensityAndGradient` is safe to call from several threads at once.
 public protocol LogDensityModel {
     /// The dimension D of the parameter space.
     var dimension: Int { get }
 
     /// log p(x) up to an additive constant, for a point x of length D.
-    /// - Throws: `ModelError` when x is outside the support or the value is not finite.
+    /// - Throws: ``ModelError`` when x is outside the support or the value is not finite.
     func logDensity(at x: [Double]) throws -> Double
 
     /// log p(x), with ∇log p(x) written into `gradient` (length D, owned by the caller and reused
     /// across calls).
-    /// - Throws: `ModelError` when x is outside the support or the value is not finite.
+    /// - Throws: ``ModelError`` when x is outside the support or the value is not finite.
     func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double
 
     /// The scores of a batch: column b of `scores` (D×B) receives ∇log p at column b of `points`

@@ -4,7 +4,7 @@ import LowRankLinalg
 /// batch entry point, and checks what came back.
 ///
 /// - Returns: whether every score is finite (a non-finite score makes the caller reject the update).
-/// - Throws: the model's own `ModelError`; `VariationalInferenceError.dimensionMismatch` when the
+/// - Throws: the model's own ``ModelError``; `VariationalInferenceError.dimensionMismatch` when the
 ///   model changed the shape of `scores`.
 func evaluateScores<Model: LogDensityModel>(_ model: Model, at points: Matrix, into scores: inout Matrix) throws -> Bool {
     let rows = points.rows, columns = points.columns
