@@ -8,12 +8,20 @@ import TestSupport
     static let shapes: [(d: Int, k: Int)] = [(1, 1), (8, 1), (16, 3), (40, 8), (64, 16), (64, 0)]
     let tolerance = 1e-10
 
-    @Test(arguments: shapes)
-    func multiplyAndSolve(shape: (d: Int, k: Int)) throws {
-        var rng = Xoshiro256StarStar(seed: UInt64(1000 + shape.d * 31 + shape.k))
+    /// A random LR+D matrix of the shape drawn from the seed `base + 31D + K`, its dense form and
+    /// that form's Cholesky factor, with the generator that drew them (for the test's further draws).
+    static func fixture(_ shape: (d: Int, k: Int), seed base: Int) throws
+        -> (Xoshiro256StarStar, LowRankPlusDiagonal, Matrix, Cholesky) {
+        var rng = Xoshiro256StarStar(seed: UInt64(base + shape.d * 31 + shape.k))
         let s = try randomLowRankPlusDiagonal(dimension: shape.d, rank: shape.k, &rng)
         let reference = denseMatrix(s)
-        let denseCholesky = try Cholesky(reference)
+        return (rng, s, reference, try Cholesky(reference))
+    }
+
+    @Test(arguments: shapes)
+    func multiplyAndSolve(shape: (d: Int, k: Int)) throws {
+        let (generator, s, reference, denseCholesky) = try Self.fixture(shape, seed: 1000)
+        var rng = generator
         let y = rng.standardNormalMatrix(rows: shape.d, columns: 5)
         let x = rng.standardNormals(shape.d)
         #expect(relativeError(s.multiply(y), BLAS.gemm(reference, y)) <= tolerance)
@@ -25,10 +33,8 @@ import TestSupport
 
     @Test(arguments: shapes)
     func diagonalsDeterminantAndQuadraticForms(shape: (d: Int, k: Int)) throws {
-        var rng = Xoshiro256StarStar(seed: UInt64(2000 + shape.d * 31 + shape.k))
-        let s = try randomLowRankPlusDiagonal(dimension: shape.d, rank: shape.k, &rng)
-        let reference = denseMatrix(s)
-        let denseCholesky = try Cholesky(reference)
+        let (generator, s, reference, denseCholesky) = try Self.fixture(shape, seed: 2000)
+        var rng = generator
         let x = rng.standardNormals(shape.d)
         #expect(relativeError(s.diagonal, reference.diagonal) <= tolerance)
         #expect(relativeError(s.inverseDiagonal, denseCholesky.inverse.diagonal) <= tolerance)
