@@ -1,7 +1,10 @@
 /// The thin QR factorization A = Q·R of a tall m×n matrix (m ≥ n): Q is m×n with orthonormal columns,
 /// R is n×n upper triangular (`dgeqrf` + `dorgqr`).
 ///
-/// Cost about 4mn² flops; memory mn for Q. Meant for the tall-skinny D×(B+1) and D×(K+1) factors.
+/// Cost about 4mn² flops; memory mn for Q. For an orthonormal basis of a tall-skinny block such as
+/// a D×(B+1) batch or a D×(K+1) factor. No algorithm of this package needs one today (the match is
+/// computed in a symmetric form that does without, algorithm.md §2.2): it is here for callers that
+/// build their own low-rank methods on this module, and is tested like the other wrappers.
 public struct ThinQR: Sendable {
     /// Q, m×n with QᵀQ = I.
     public let q: Matrix
