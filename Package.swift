@@ -7,10 +7,12 @@ let package = Package(
         .library(name: "LowRankLinalg", targets: ["LowRankLinalg"]),
         .library(name: "VariationalInference", targets: ["VariationalInference"]),
         .library(name: "Targets", targets: ["Targets"]),
+        .library(name: "ScoreVI", targets: ["ScoreVI"]),
         .executable(name: "bench", targets: ["bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,6 +24,7 @@ let package = Package(
         .target(name: "LowRankLinalg", dependencies: ["CLapack"]),
         .target(name: "VariationalInference", dependencies: ["LowRankLinalg"]),
         .target(name: "Targets", dependencies: ["LowRankLinalg", "VariationalInference"]),
+        .target(name: "ScoreVI", dependencies: ["LowRankLinalg", "VariationalInference", "Targets"]),
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         .executableTarget(
             name: "bench",
@@ -31,12 +34,14 @@ let package = Package(
             ],
             path: "Benchmarks/bench"
         ),
-        .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "VariationalInference"]),
+        .target(name: "TestSupport", dependencies: ["LowRankLinalg"], path: "Tests/TestSupport"),
+        .testTarget(name: "LowRankLinalgTests", dependencies: ["LowRankLinalg", "TestSupport"]),
         .testTarget(
             name: "VariationalInferenceTests",
-            dependencies: ["LowRankLinalg", "VariationalInference", "Targets"],
+            dependencies: ["LowRankLinalg", "VariationalInference", "Targets", "ScoreVI", "TestSupport"],
             resources: [.copy("Resources")]
         ),
+        .testTarget(name: "TargetsTests", dependencies: ["LowRankLinalg", "VariationalInference", "Targets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

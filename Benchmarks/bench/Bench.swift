@@ -88,7 +88,7 @@ struct Bench: ParsableCommand {
             return
         case .scalingPoint:
             print(try measureScalingPoint(algorithm: algorithm, dimension: dimension ?? 10_000, rank: rank ?? 32,
-                                          batch: batch ?? 32, iterations: iterations, emSteps: emSteps).csvLine)
+                                          batch: batch ?? 32, iterations: iterations, emSteps: emSteps).jsonLine)
             return
         case .scaling:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)

@@ -5,7 +5,7 @@ import VariationalInference
 /// The log-Gaussian Cox process for the British coal-mining disasters (algorithm.md §8 E5; the
 /// benchmark of Murray, Adams & MacKay, "Elliptical slice sampling", AISTATS 2010).
 ///
-/// Data: the 191 dates of `CoalMiningDisasterDates` (decimal years) binned into D equal bins over the
+/// Data: the 191 dates of ``CoalMiningDisasterDates`` (decimal years) binned into D equal bins over the
 /// half-open interval [1851, 1963) years (default D = 811, bin width 112/811 ≈ 0.138 years ≈ 50.4
 /// days); yᵢ is the number of dates t with ⌊(t − 1851)/width⌋ = i. The latent field z lives at the bin
 /// centres cᵢ = 1851 + (i + ½)·width (years). Model:
@@ -65,7 +65,7 @@ public struct CoalMiningCoxProcessTarget: LogDensityModel, Sendable {
         lengthScaleYears = lengthScaleDays / 365.25
         let kernel = SquaredExponentialKernel(signalScale: signalScale, lengthScale: lengthScaleYears)
         density = try PoissonLatentGaussianDensity(
-            prior: try kernel.choleskyFactor(at: binCentres, jitter: 1e-6), counts: counts, offset: offset)
+            prior: try kernel.choleskyFactor(at: binCentres, jitter: gaussianProcessJitter), counts: counts, offset: offset)
     }
 
     /// The dimension D (number of bins).

@@ -40,12 +40,12 @@ public struct GaussianProcessPoissonTarget: LogDensityModel, Sendable {
         let step = 6 / Double(dimension - 1)
         let grid = (0..<dimension).map { -3 + Double($0) * step }
         let kernel = SquaredExponentialKernel(signalScale: signalScale, lengthScale: lengthScale)
-        let factor = try kernel.choleskyFactor(at: grid, jitter: 1e-6)
+        let factor = try kernel.choleskyFactor(at: grid, jitter: gaussianProcessJitter)
         let latent = BLAS.gemv(factor.lower, generator.standardNormals(dimension))
         var counts = [Int]()
         counts.reserveCapacity(dimension)
         for g in latent {
-            guard g <= 700 else { throw ModelError("GP-Poisson: drawn rate exp(\(g)) overflows") }
+            guard g <= maximumExponent else { throw ModelError("GP-Poisson: drawn rate exp(\(g)) overflows") }
             counts.append(PoissonSampler.draw(mean: exp(g), using: &generator))
         }
         return GaussianProcessPoissonTarget(

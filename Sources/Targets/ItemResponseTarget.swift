@@ -121,7 +121,7 @@ public struct ItemResponseTarget: ConcurrentLogDensityModel {
         try checkPoint(x, dimension: dimension)
         let nJ = students, nI = items
         let alphaStart = nJ, bStart = nJ + nI, hyper = nJ + 2 * nI
-        if let i = (alphaStart..<bStart).first(where: { !(x[$0] <= 700) }) {
+        if let i = (alphaStart..<bStart).first(where: { !(x[$0] <= maximumExponent) }) {
             throw ModelError("IRT: discrimination exp(α) overflows or is NaN at item \(i - alphaStart) (α = \(x[i]))")
         }
         let muB = x[hyper]

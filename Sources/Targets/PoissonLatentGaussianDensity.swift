@@ -88,7 +88,7 @@ struct PoissonLatentGaussianDensity: Sendable {
 
     /// Throws a recoverable `ModelError` when some rate e^{zᵢ + m} would overflow (zᵢ + m > 700) or zᵢ is NaN.
     private func checkRates(_ z: [Double]) throws {
-        if let i = z.firstIndex(where: { !($0 + offset <= 700) }) {
+        if let i = z.firstIndex(where: { !($0 + offset <= maximumExponent) }) {
             throw ModelError("Poisson rate exp(z + m) overflows at index \(i % dimension) (z = \(z[i]), m = \(offset))")
         }
     }

@@ -1,6 +1,6 @@
 import LowRankLinalg
 import Testing
-import VariationalInference
+import TestSupport
 
 @Suite("BLAS wrappers") struct BLASTests {
     // A = [1 2 3; 4 5 6] (2×3), B = [7 8; 9 10; 11 12] (3×2), A·B = [58 64; 139 154].

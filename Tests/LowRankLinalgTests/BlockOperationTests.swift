@@ -1,6 +1,6 @@
 import LowRankLinalg
 import Testing
-import VariationalInference
+import TestSupport
 
 /// The workspace operations added for pBaM's in-place iteration: gemm on column ranges, trsm,
 /// column resizing within reserved capacity, and the signed factor block, against dense references.

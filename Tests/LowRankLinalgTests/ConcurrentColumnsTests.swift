@@ -3,7 +3,6 @@ import Foundation
 import LowRankLinalg
 import Synchronization
 import Testing
-import VariationalInference
 
 /// `Matrix.fillColumnsConcurrently`: bit-identical to a serial loop, each column once, the lowest
 /// failing column's error, and OpenBLAS on one thread while workers run. Serialized because two tests

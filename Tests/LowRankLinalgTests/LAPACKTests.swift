@@ -1,6 +1,6 @@
 import LowRankLinalg
 import Testing
-import VariationalInference
+import TestSupport
 
 @Suite("LAPACK wrappers and factorizations") struct LAPACKTests {
     @Test func choleskyHandChecked() throws {

@@ -1,5 +1,6 @@
 import LowRankLinalg
 import Testing
+import TestSupport
 
 /// Every LR+D operation at D = 1,000,000, K = 16. A dense D×D matrix would need 8 TB, so finishing
 /// at all shows that nothing densifies; the values are checked against O(D) identities.

@@ -1,6 +1,6 @@
 import LowRankLinalg
 import Testing
-import VariationalInference
+import TestSupport
 
 /// Every LR+D operation against the dense matrix built inside the test, D ≤ 64, several K.
 /// Tolerance: relative error ≤ 1e-10 (observed ~1e-14).
@@ -8,12 +8,20 @@ import VariationalInference
     static let shapes: [(d: Int, k: Int)] = [(1, 1), (8, 1), (16, 3), (40, 8), (64, 16), (64, 0)]
     let tolerance = 1e-10
 
+    /// A random LR+D matrix of the shape drawn from the seed `base + 31D + K`, its dense form and
+    /// that form's Cholesky factor, with the generator that drew them (for the test's further draws).
+    static func fixture(_ shape: (d: Int, k: Int), seed base: Int) throws
+        -> (Xoshiro256StarStar, LowRankPlusDiagonal, Matrix, Cholesky) {
+        var rng = Xoshiro256StarStar(seed: UInt64(base + shape.d * 31 + shape.k))
+        let s = try randomLowRankPlusDiagonal(dimension: shape.d, rank: shape.k, &rng)
+        let reference = denseMatrix(s)
+        return (rng, s, reference, try Cholesky(reference))
+    }
+
     @Test(arguments: shapes)
     func multiplyAndSolve(shape: (d: Int, k: Int)) throws {
-        var rng = Xoshiro256StarStar(seed: UInt64(1000 + shape.d * 31 + shape.k))
-        let s = try randomLowRankPlusDiagonal(dimension: shape.d, rank: shape.k, &rng)
-        let reference = dense(s)
-        let denseCholesky = try Cholesky(reference)
+        let (generator, s, reference, denseCholesky) = try Self.fixture(shape, seed: 1000)
+        var rng = generator
         let y = rng.standardNormalMatrix(rows: shape.d, columns: 5)
         let x = rng.standardNormals(shape.d)
         #expect(relativeError(s.multiply(y), BLAS.gemm(reference, y)) <= tolerance)
@@ -25,10 +33,8 @@ import VariationalInference
 
     @Test(arguments: shapes)
     func diagonalsDeterminantAndQuadraticForms(shape: (d: Int, k: Int)) throws {
-        var rng = Xoshiro256StarStar(seed: UInt64(2000 + shape.d * 31 + shape.k))
-        let s = try randomLowRankPlusDiagonal(dimension: shape.d, rank: shape.k, &rng)
-        let reference = dense(s)
-        let denseCholesky = try Cholesky(reference)
+        let (generator, s, reference, denseCholesky) = try Self.fixture(shape, seed: 2000)
+        var rng = generator
         let x = rng.standardNormals(shape.d)
         #expect(relativeError(s.diagonal, reference.diagonal) <= tolerance)
         #expect(relativeError(s.inverseDiagonal, denseCholesky.inverse.diagonal) <= tolerance)
@@ -44,7 +50,7 @@ import VariationalInference
         let a = SignedLowRankPlusDiagonal(diagonal: rng.uniforms(shape.d, in: 0.5..<2),
                                           added: rng.standardNormalMatrix(rows: shape.d, columns: 4),
                                           subtracted: rng.standardNormalMatrix(rows: shape.d, columns: 2))
-        let expected = try Cholesky(dense(s)).solve(dense(a)).trace
+        let expected = try Cholesky(denseMatrix(s)).solve(denseMatrix(a)).trace
         #expect(relativeError(s.traceOfInverseTimes(a), expected) <= tolerance)
     }
 
@@ -54,7 +60,7 @@ import VariationalInference
         let s = SignedLowRankPlusDiagonal(diagonal: rng.uniforms(shape.d),
                                           added: rng.standardNormalMatrix(rows: shape.d, columns: shape.p),
                                           subtracted: rng.standardNormalMatrix(rows: shape.d, columns: shape.q))
-        let reference = dense(s)
+        let reference = denseMatrix(s)
         let y = rng.standardNormalMatrix(rows: shape.d, columns: 3)
         #expect(relativeError(s.multiply(y), BLAS.gemm(reference, y)) <= tolerance)
         #expect(relativeError(s.diagonal, reference.diagonal) <= tolerance)

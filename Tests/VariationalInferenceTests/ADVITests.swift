@@ -2,6 +2,7 @@ import Foundation
 import LowRankLinalg
 import Targets
 import Testing
+import TestSupport
 import VariationalInference
 
 /// ADVI gradients against central finite differences of the ELBO estimate with the noise held fixed,

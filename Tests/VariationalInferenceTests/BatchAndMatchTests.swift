@@ -1,6 +1,7 @@
 import LowRankLinalg
 import Targets
 import Testing
+import TestSupport
 import VariationalInference
 
 @Suite("Dense BaM") struct BatchAndMatchTests {

@@ -1,5 +1,6 @@
 import LowRankLinalg
 import Testing
+import TestSupport
 import VariationalInference
 
 /// The three families against dense formulas built in the test. Tolerance 1e-10 relative.

@@ -1,5 +1,6 @@
 import LowRankLinalg
 import Testing
+import TestSupport
 @testable import VariationalInference
 
 /// The low-rank match of algorithm.md §2.2 against the dense BaM update of §2.1, computed in the test

@@ -1,5 +1,6 @@
 import LowRankLinalg
 import Testing
+import TestSupport
 @testable import VariationalInference
 
 /// Agreement with the independent float64 reference of `pbam-test-vectors.json`.

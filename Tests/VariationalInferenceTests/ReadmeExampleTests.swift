@@ -1,8 +1,8 @@
-import LowRankLinalg
+import ScoreVI
 import Testing
-import VariationalInference
 
-/// The README's usage example, verbatim apart from the assertions, so that it keeps compiling.
+/// The README's usage example (and the DocC getting-started article's), verbatim apart from the
+/// assertions and with the one umbrella import, so that it keeps compiling.
 @Suite("README example") struct ReadmeExampleTests {
     /// A model: an anisotropic Gaussian, log p(x) = −½ Σᵢ xᵢ²/sᵢ with sᵢ = 1 + i/D.
     struct AnisotropicGaussian: LogDensityModel {
@@ -28,7 +28,6 @@ import VariationalInference
         let q = result.approximation                         // LowRankGaussian: mean, psi, lambda
         let variances = q.marginalVariances                  // diag(Ψ + ΛΛᵀ), length D
         let draws = q.sample(count: 100, using: &generator)  // 200×100 Matrix
-        print(result.stopReason, result.gradientEvaluations, variances[0], variances[199], draws.columns)
 
         #expect(result.stopReason == .converged || result.stopReason == .gradientBudget)
         #expect(abs(variances[0] - 1) < 0.1 && abs(variances[199] - 1.995) < 0.2)

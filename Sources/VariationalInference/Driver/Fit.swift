@@ -1,0 +1,125 @@
+import LowRankLinalg
+
+/// The result of a fit that ended normally.
+public struct FitResult<Algorithm: VariationalAlgorithm> {
+    /// The final state; pass it as `from:` to continue (warm start).
+    public var state: Algorithm.State
+    /// The final approximation.
+    public var approximation: Algorithm.Approximation
+    /// Iterations run by this call.
+    public var iterations: Int
+    /// Score evaluations made by this call, retries included.
+    public var gradientEvaluations: Int
+    /// Why the fit stopped.
+    public var stopReason: StopReason
+    /// Wall-clock seconds of this call.
+    public var elapsedSeconds: Double
+}
+
+/// A fit that could not go on: the error that stopped it, with the last good approximation.
+public struct FitFailure<Approximation: GaussianApproximation>: Error {
+    /// The error the failing iteration threw (a ``ModelError``, a `LinearAlgebraError`, a
+    /// ``PatchError``, …).
+    public var underlying: any Error
+    /// The approximation before the failing iteration.
+    public var lastGood: Approximation
+    /// Iterations completed before the failure.
+    public var iterations: Int
+    /// Score evaluations made before and during the failing iteration.
+    public var gradientEvaluations: Int
+}
+
+/// Runs `algorithm` on `model` until a budget, the stopping rule or the callback ends it.
+///
+/// - Parameters:
+///   - algorithm: the algorithm and its settings (``PatchedBaM``, ``BatchAndMatch``, ``ADVILowRank``,
+///     ``ADVIDiagonal``, ``ADVIFullRank``).
+///   - model: the target, through its log density and score.
+///   - generator: every random draw of the fit comes from it; the same seed gives a bit-identical fit.
+///   - options: the budgets, the stopping rule and the callback.
+///   - state: a state from an earlier fit to continue from (warm start); nil starts afresh from
+///     `algorithm.initialState`.
+/// - Throws: ``VariationalInferenceError`` for bad options or a model of the wrong dimension;
+///   ``FitFailure`` (with the last good approximation) when an iteration fails for good.
+public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
+    _ algorithm: Algorithm, model: Model, using generator: inout Xoshiro256StarStar, options: FitOptions,
+    from state: Algorithm.State? = nil
+) throws -> FitResult<Algorithm> {
+    try require(options.maxIterations != nil || options.maxGradientEvaluations != nil,
+                "FitOptions needs maxIterations or maxGradientEvaluations")
+    if let n = options.maxIterations { try require(n >= 0, "maxIterations must be ≥ 0, got \(n)") }
+    if let n = options.maxGradientEvaluations { try require(n >= 0, "maxGradientEvaluations must be ≥ 0, got \(n)") }
+    if let rule = options.stoppingRule {
+        try require(rule.tolerance > 0, "stopping tolerance must be > 0, got \(rule.tolerance)")
+        try require(rule.patience >= 1, "stopping patience must be ≥ 1, got \(rule.patience)")
+    }
+    try require(model.dimension >= 1, "model dimension must be ≥ 1, got \(model.dimension)")
+
+    var current = try state ?? algorithm.initialState(dimension: model.dimension, using: &generator)
+    var previous: (mean: [Double], variances: [Double])?
+    do {
+        let start = algorithm.approximation(of: current)
+        try requireDimension(start.dimension, model.dimension, "state")
+        if options.stoppingRule != nil { previous = (start.mean, start.marginalVariances) }
+    }
+    let clock = ContinuousClock()
+    let started = clock.now
+    var iterations = 0, evaluations = 0, quietStreak = 0
+
+    func elapsed() -> Double { (clock.now - started).inSeconds }
+    func result(_ reason: StopReason) -> FitResult<Algorithm> {
+        FitResult(state: current, approximation: algorithm.approximation(of: current), iterations: iterations,
+                  gradientEvaluations: evaluations, stopReason: reason, elapsedSeconds: elapsed())
+    }
+
+    while true {
+        if let n = options.maxIterations, iterations >= n { return result(.iterationBudget) }
+        if let n = options.maxGradientEvaluations, evaluations >= n { return result(.gradientBudget) }
+        let report: StepReport
+        do {
+            report = try algorithm.step(&current, model: model, using: &generator)
+        } catch let failure as StepFailure {
+            throw FitFailure(underlying: failure.underlying, lastGood: algorithm.approximation(of: current),
+                             iterations: iterations, gradientEvaluations: evaluations + failure.gradientEvaluations)
+        } catch {
+            throw FitFailure(underlying: error, lastGood: algorithm.approximation(of: current),
+                             iterations: iterations, gradientEvaluations: evaluations)
+        }
+        iterations += 1
+        evaluations += report.gradientEvaluations
+
+        var converged = false
+        if let rule = options.stoppingRule, let old = previous {
+            let now = algorithm.approximation(of: current)
+            let variances = now.marginalVariances
+            if report.status == .ok {
+                let change = max(relativeChange(old.mean, now.mean), relativeChange(old.variances, variances))
+                quietStreak = change < rule.tolerance ? quietStreak + 1 : 0
+                converged = quietStreak >= rule.patience
+            } else {
+                quietStreak = 0
+            }
+            previous = (now.mean, variances)
+        }
+        if let callback = options.callback {
+            let info = IterationInfo(iteration: iterations - 1, gradientEvaluations: evaluations,
+                                     learningRate: report.learningRate, emSteps: report.emSteps,
+                                     elapsedSeconds: elapsed(), status: report.status, timings: report.timings)
+            if callback(info) == .stop { return result(.callback) }
+        }
+        if converged { return result(.converged) }
+    }
+}
+
+/// Thrown by a step that gives up after spending score evaluations, so the driver can count them.
+struct StepFailure: Error {
+    var underlying: any Error
+    var gradientEvaluations: Int
+}
+
+/// ‖new − old‖ / ‖old‖ (infinite when old = 0 and new ≠ 0).
+private func relativeChange(_ old: [Double], _ new: [Double]) -> Double {
+    let difference = Vector.norm(Vector.subtract(new, old))
+    let scale = Vector.norm(old)
+    return difference == 0 ? 0 : (scale > 0 ? difference / scale : .infinity)
+}

@@ -1,0 +1,61 @@
+import LowRankLinalg
+
+/// An iterative variational algorithm in the init / step / approximation shape (as in AdvancedVI.jl),
+/// run by ``fit(_:model:using:options:from:)``.
+///
+/// `step` either advances `state` and reports what it did, or throws and leaves `state` exactly as it
+/// was, so that the driver can hand back the last good approximation.
+public protocol VariationalAlgorithm {
+    /// Everything the algorithm carries between iterations (parameters, iteration counter, learning
+    /// rate multipliers, workspaces). Reusing it warm-starts a fit.
+    associatedtype State
+    /// The Gaussian family the algorithm fits.
+    associatedtype Approximation: GaussianApproximation
+
+    /// The starting state for a target of dimension `dimension`, drawn from `generator` where the
+    /// initialization is random.
+    /// - Throws: `VariationalInferenceError.invalidArgument` when the settings do not fit `dimension`.
+    func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> State
+
+    /// One iteration: draws a batch, evaluates its scores with `model` and updates `state`.
+    func step<Model: LogDensityModel>(_ state: inout State, model: Model,
+                                      using generator: inout Xoshiro256StarStar) throws -> StepReport
+
+    /// The approximation that `state` holds.
+    func approximation(of state: State) -> Approximation
+}
+
+/// What one iteration did.
+public struct StepReport: Sendable, Equatable {
+    /// Score evaluations made in this iteration, retries included.
+    public var gradientEvaluations: Int
+    /// The learning rate used (λ for BaM/pBaM, the Adam step size for ADVI).
+    public var learningRate: Double
+    /// EM steps of the patch (pBaM), or nil.
+    public var emSteps: Int?
+    /// Whether the step went through, needed retries, or was rejected and reverted.
+    public var status: StepStatus
+    /// Seconds spent in each phase of the iteration.
+    public var timings: PhaseTimings
+
+    /// A report with every field given.
+    public init(gradientEvaluations: Int, learningRate: Double, emSteps: Int? = nil, status: StepStatus = .ok,
+                timings: PhaseTimings = PhaseTimings()) {
+        self.gradientEvaluations = gradientEvaluations
+        self.learningRate = learningRate
+        self.emSteps = emSteps
+        self.status = status
+        self.timings = timings
+    }
+}
+
+/// The outcome of one iteration.
+public enum StepStatus: Sendable, Equatable {
+    /// The update was accepted at the first try.
+    case ok
+    /// The update was accepted after this many recoverable failures, each redone with a fresh batch.
+    case retried(Int)
+    /// The update was non-finite or the scores were; the parameters were kept and the learning rate
+    /// multiplier halved.
+    case reverted
+}
