@@ -1,5 +1,6 @@
 import LowRankLinalg
 import Testing
+import TestSupport
 @testable import VariationalInference
 
 /// The profile-likelihood patch against plain EM run to full convergence, on implicit targets of the
