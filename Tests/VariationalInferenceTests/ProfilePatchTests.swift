@@ -47,7 +47,7 @@ import TestSupport
     func reachesTheEMOptimumFromWarmAndColdStarts(d: Int, k: Int, b: Int, rate: Double, seed: UInt64) throws {
         let (s, warmPsi, warmLambda) = try pBaMTarget(d: d, k: k, b: b, rate: rate, seed: seed)
         let reference = try emReference(s, psi: warmPsi, lambda: warmLambda, steps: 20_000)
-        let patch = try ProfilePatch(maxPasses: 2_000, tolerance: 1e-13, jitter: 1e-12)
+        let patch = try ProfilePatch(maxPasses: 2_000, tolerance: 1e-13, maxLogChange: .infinity, jitter: 1e-12)
         var rng = Xoshiro256StarStar(seed: seed + 100)
         let coldLambda = 0.1 * rng.standardNormalMatrix(rows: d, columns: k)
         for (psi, lambda) in [(warmPsi, warmLambda), ([Double](repeating: 1, count: d), coldLambda)] {
@@ -63,13 +63,22 @@ import TestSupport
     @Test func convergesInFewPassesWhereEMIsSlow() throws {
         let (s, psi, lambda) = try pBaMTarget(d: 64, k: 5, b: 8, rate: 64.0 * 8, seed: 3)
         let reference = try emReference(s, psi: psi, lambda: lambda, steps: 20_000)
-        let profile = try ProfilePatch().run(target: s, psi: psi, lambda: lambda)
+        let profile = try ProfilePatch(maxLogChange: .infinity).run(target: s, psi: psi, lambda: lambda)
         let em = try FactorAnalysisPatch.standard.run(target: s, logDeterminantOfTarget: try Cholesky(denseMatrix(s)).logDeterminant,
                                                       psi: psi, lambda: lambda)
         let profileGap = try trueKL(s, profile.psi, profile.lambda) - reference
         let emGap = try trueKL(s, em.psi, em.lambda) - reference
         #expect(profileGap <= 1e-4, "profile gap \(profileGap) after \(profile.emSteps) passes")
         #expect(profile.emSteps < em.emSteps, "profile \(profile.emSteps) passes, EM \(em.emSteps) steps (gap \(emGap))")
+    }
+
+    @Test func theTrustRegionBoundsEveryChangeOfLogPsi() throws {
+        let (s, psi, lambda) = try pBaMTarget(d: 40, k: 4, b: 8, rate: 1e3, seed: 2)
+        let result = try ProfilePatch(maxLogChange: 0.1).run(target: s, psi: psi, lambda: lambda)
+        let largest = zip(result.psi, psi).map { abs(_log($0) - _log($1)) }.max()!
+        #expect(largest <= 0.1 + 1e-12)
+        let free = try ProfilePatch(maxLogChange: .infinity).run(target: s, psi: psi, lambda: lambda)
+        #expect(zip(free.psi, psi).map { abs(_log($0) - _log($1)) }.max()! > 0.2)
     }
 
     @Test func neverReturnsAWorseKLThanItsWarmStart() throws {
@@ -87,6 +96,7 @@ import TestSupport
         #expect(throws: VariationalInferenceError.self) { try ProfilePatch(maxPasses: 2) }
         #expect(throws: VariationalInferenceError.self) { try ProfilePatch(tolerance: -1) }
         #expect(throws: VariationalInferenceError.self) { try ProfilePatch(absoluteTolerance: .infinity) }
+        #expect(throws: VariationalInferenceError.self) { try ProfilePatch(maxLogChange: 0) }
         #expect(throws: VariationalInferenceError.self) { try ProfilePatch(memory: 0) }
         #expect(throws: VariationalInferenceError.self) { try ProfilePatch(oversampling: -1) }
         #expect(throws: VariationalInferenceError.self) { try ProfilePatch(eigenTolerance: .nan) }

@@ -9,6 +9,8 @@ struct LimitedMemoryBFGS: Sendable {
     private var curvatures: [Double]
     private var alphas: [Double]
     private var count = 0
+    /// The number of curvature pairs held (0 … memory).
+    var pairs: Int { count }
     private var newest = -1
     /// The scale γ of the initial estimate H₀ = γI: sᵀy/yᵀy of the newest pair, or `initialScale`
     /// before the first pair.

@@ -9,7 +9,8 @@ public enum PatchSolver: Sendable, Equatable {
     /// EM for factor analysis with over-relaxation (`FactorAnalysisPatch`, the reference's method).
     case em(FactorAnalysisPatch)
 
-    /// The default: `.profile` with `ProfilePatch()`'s settings (200 passes, relative tolerance 1e-2, absolute 1e-4 nats).
+    /// The default: `.profile` with `ProfilePatch()`'s settings (200 passes, relative tolerance 2e-2,
+    /// absolute 1e-4 nats, ψ at most halved or doubled per patch).
     public static var standard: PatchSolver { .profile(.standard) }
 
     /// The floor on ψ of the chosen solver.
@@ -22,17 +23,20 @@ public enum PatchSolver: Sendable, Equatable {
 }
 
 extension ProfilePatch {
-    /// The default profile patch: 200 passes, relative tolerance 1e-2, absolute 1e-4 nats, memory 8,
-    /// oversampling 8, eigen tolerance 1e-6, jitter 1e-6.
-    public static let standard = ProfilePatch(validatedMaxPasses: 200, tolerance: 1e-2, absoluteTolerance: 1e-4,
+    /// The default profile patch: 200 passes, relative tolerance 2e-2, absolute 1e-4 nats, a trust
+    /// region of ln 2 in log ψ, memory 8, oversampling 8, eigen tolerance 1e-6, jitter 1e-6.
+    public static let standard = ProfilePatch(validatedMaxPasses: 200, tolerance: 2e-2, absoluteTolerance: 1e-4,
+                                              maxLogChange: defaultMaxLogChange,
                                               memory: 8, oversampling: 8, eigenTolerance: 1e-6, jitter: 1e-6)
 
     /// Settings already known to be valid.
-    private init(validatedMaxPasses maxPasses: Int, tolerance: Double, absoluteTolerance: Double, memory: Int,
+    private init(validatedMaxPasses maxPasses: Int, tolerance: Double, absoluteTolerance: Double, maxLogChange: Double,
+                 memory: Int,
                  oversampling: Int, eigenTolerance: Double, jitter: Double) {
         self.maxPasses = maxPasses
         self.tolerance = tolerance
         self.absoluteTolerance = absoluteTolerance
+        self.maxLogChange = maxLogChange
         self.memory = memory
         self.oversampling = oversampling
         self.eigenTolerance = eigenTolerance

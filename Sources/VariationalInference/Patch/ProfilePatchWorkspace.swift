@@ -16,11 +16,19 @@ public struct ProfilePatchWorkspace: Sendable {
     /// A line-search trial point and its gradient.
     var trialLogPsi: [Double]
     var trialGradient: [Double]
+    /// The box of the current patch: lower and upper bounds on u (the jitter floor and the trust
+    /// region around the warm start).
+    var lowerBound: [Double]
+    var upperBound: [Double]
     /// √ψ at the last evaluated point.
     var rootPsi: [Double]
     /// Λ at the last evaluated point (D×K).
     var trialLambda: Matrix
     private let rank: Int
+    /// Draws the random mixing of `ScaledTargetEigen.refresh` (a fixed seed: same fit, same draws).
+    private var generator = Xoshiro256StarStar(seed: 0x5EED_BA5E)
+    /// Whether the next evaluation starts a new patch (and refreshes the eigen basis).
+    private var startsPatch = false
 
     /// Buffers for dimension D and rank K with the patch's oversampling and memory.
     public init(dimension: Int, rank: Int, patch: ProfilePatch) {
@@ -33,6 +41,8 @@ public struct ProfilePatchWorkspace: Sendable {
         trialLogPsi = logPsi
         trialGradient = logPsi
         rootPsi = logPsi
+        lowerBound = logPsi
+        upperBound = logPsi
         trialLambda = Matrix(rows: dimension, columns: rank)
         self.rank = rank
     }
@@ -54,7 +64,12 @@ public struct ProfilePatchWorkspace: Sendable {
         let u = trial ? trialLogPsi : logPsi
         let d = u.count, k = rank
         for i in 0..<d { rootPsi[i] = _exp(0.5 * u[i]) }
-        if !eigen.isSeeded { eigen.seed(lambda: warmLambda, factors: target.factors, rootPsi: rootPsi) }
+        if !eigen.isSeeded {
+            eigen.seed(lambda: warmLambda, factors: target.factors, rootPsi: rootPsi)
+        } else if startsPatch {
+            eigen.refresh(rank: k, factors: target.factors, rootPsi: rootPsi, using: &generator)
+        }
+        startsPatch = false
         passes += try eigen.solve(target: target, rootPsi: rootPsi, rank: k, tolerance: tolerance,
                                   maxPasses: ProfilePatch.passesPerEvaluation)
         let theta = eigen.values
@@ -86,16 +101,34 @@ public struct ProfilePatchWorkspace: Sendable {
         return 0.5 * value
     }
 
-    /// p = −H·∇f from the L-BFGS memory, with the components that would push a coordinate at the
-    /// bound u = `lower` further down set to 0. Returns the slope ∇fᵀp. Cost 4mD flops.
-    mutating func descentDirection(lower: Double) -> Double {
+    /// Sets the box of a patch from the warm start u (in `logPsi`): u ≥ log jitter, and
+    /// |u − u_warm| ≤ `maxChange` coordinate-wise.
+    mutating func setBounds(floor: Double, maxChange: Double) {
+        for i in logPsi.indices {
+            lowerBound[i] = Swift.max(floor, logPsi[i] - maxChange)
+            upperBound[i] = logPsi[i] + maxChange
+        }
+    }
+
+    /// p = −H·∇f from the L-BFGS memory, with the components that would push a coordinate at a bound
+    /// of the box out of it set to 0. Returns the slope ∇fᵀp. Cost 4mD flops.
+    mutating func descentDirection() -> Double {
         bfgs.direction(for: gradient, into: &direction)
         var slope = 0.0
         for i in direction.indices {
-            if logPsi[i] <= lower && direction[i] < 0 { direction[i] = 0 }
+            if (logPsi[i] <= lowerBound[i] && direction[i] < 0) || (logPsi[i] >= upperBound[i] && direction[i] > 0) {
+                direction[i] = 0
+            }
             slope += gradient[i] * direction[i]
         }
         return slope
+    }
+
+    /// Marks the start of a new patch: the next evaluation refreshes the eigen basis with directions
+    /// of the new target, and the L-BFGS memory is cleared.
+    mutating func beginPatch() {
+        startsPatch = true
+        bfgs.reset()
     }
 
     /// Makes the trial point the iterate, recording the curvature pair.

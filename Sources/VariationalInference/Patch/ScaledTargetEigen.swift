@@ -61,6 +61,28 @@ struct ScaledTargetEigen: Sendable {
         isSeeded = true
     }
 
+    /// Replaces the last n − `rank` basis columns by Ψ^{-1/2}·F·Ω for a fresh Gaussian Ω
+    /// ((p+q)×(n − rank), from `generator`) and re-orthonormalizes the basis: a randomized range
+    /// finder on the directions that the new target adds, so that an eigenvector that the warm basis
+    /// misses entirely (its residual test cannot see it) enters the subspace. Cost 2D(p+q)(n − rank) +
+    /// 4Dn² flops.
+    mutating func refresh(rank: Int, factors: Matrix, rootPsi: [Double], using generator: inout Xoshiro256StarStar) {
+        let d = basis.rows, n = columns, fresh = n - Swift.min(rank, n)
+        guard fresh > 0, factors.columns > 0 else { return }
+        var mixing = Matrix(rows: factors.columns, columns: fresh)
+        generator.fillStandardNormal(&mixing)
+        BLAS.gemm(factors, mixing, into: &product, cColumns: 0..<fresh)
+        let first = n - fresh
+        product.elements.withUnsafeBufferPointer { source in
+            basis.withElements { e in
+                for j in 0..<fresh {
+                    for i in 0..<d { e[(first + j) * d + i] = source[j * d + i] / rootPsi[i] }
+                }
+            }
+        }
+        ThinQR.factor(&basis, r: &triangle, workspace: &qr)
+    }
+
     /// Runs passes until the first `rank` Ritz pairs with θ > 1 have converged or `maxPasses` passes
     /// ran, leaving the Ritz vectors in `basis` and their values in `values`.
     /// - Returns: the passes run (≥ 1 when maxPasses ≥ 1).
