@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
         abstract: "Compare pBaM, BaM and ADVI: KL (or -ELBO) against gradient evaluations.")
 
     enum Experiment: String, ExpressibleByArgument, CaseIterable {
-        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, all, kernels, scaling
+        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, all, kernels, scaling
         case scalingPoint = "scaling-point"
     }
 
@@ -108,21 +108,32 @@ struct Bench: ParsableCommand {
         var csv = Checkpoint.csvHeader + "\n"
         var tables = ""
         for name in chosen {
-            let report: Report
+            let reports: [Report]
             switch name {
-            case .gaussian: report = try execute(gaussianPlan(settings), seedList, progress)
-            case .illconditioned: report = try execute(illConditionedPlan(settings), seedList, progress)
-            case .sinharcsinh: report = try execute(sinhArcsinhPlan(settings), seedList, progress)
-            case .poisson: report = try execute(poissonPlan(settings), seedList, progress)
-            case .lgcp: report = try execute(coxProcessPlan(settings), seedList, progress)
-            case .irt: report = try execute(itemResponsePlan(settings), seedList, progress)
+            case .gaussian: reports = [execute(try gaussianPlan(settings), seedList, progress)]
+            case .illconditioned: reports = [execute(try illConditionedPlan(settings), seedList, progress)]
+            case .sinharcsinh: reports = [execute(try sinhArcsinhPlan(settings), seedList, progress)]
+            case .poisson: reports = [execute(try poissonPlan(settings), seedList, progress)]
+            case .lgcp: reports = [execute(try coxProcessPlan(settings), seedList, progress)]
+            case .irt: reports = [execute(try itemResponsePlan(settings), seedList, progress)]
+            case .patch:
+                reports = [execute(try patchGaussianPlan(settings), seedList, progress),
+                           execute(try patchRegressionPlan(settings), seedList, progress)]
             case .all, .kernels, .scaling, .scalingPoint: continue
             }
-            csv += report.rows.map(\.csvLine).joined(separator: "\n") + "\n"
-            let table = report.table()
-            print("\n" + table)
-            tables += table + "\n"
-            try report.plot().write(toFile: "\(output)/\(name.rawValue).svg", atomically: true, encoding: .utf8)
+            for report in reports {
+                csv += report.rows.map(\.csvLine).joined(separator: "\n") + "\n"
+                let table = report.table()
+                print("\n" + table)
+                tables += table + "\n"
+                try report.plot().write(toFile: "\(output)/\(report.experiment).svg", atomically: true, encoding: .utf8)
+                try report.timePlot().write(toFile: "\(output)/\(report.experiment)-seconds.svg", atomically: true, encoding: .utf8)
+            }
+            if name == .patch {
+                let gaps = try patchGapTable(settings, progress: progress)
+                print("\n" + gaps)
+                tables += gaps + "\n"
+            }
         }
         let stem = experiment.rawValue
         try csv.write(toFile: "\(output)/\(stem).csv", atomically: true, encoding: .utf8)

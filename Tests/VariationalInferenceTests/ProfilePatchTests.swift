@@ -92,6 +92,23 @@ import TestSupport
         }
     }
 
+    @Test func truncatedEigenPatchMatchesTheDenseEigenDecomposition() throws {
+        let (s, psi, lambda) = try pBaMTarget(d: 40, k: 4, b: 8, rate: 1e3, seed: 21)
+        let result = try TruncatedEigenPatch(maxPasses: 200, eigenTolerance: 1e-12, jitter: 1e-12)
+            .run(target: s, psi: psi, lambda: lambda)
+        let dense = try SymmetricEigen(denseMatrix(s))
+        let d = 40, k = 4
+        let top = Matrix(rows: d, columns: k) { i, j in
+            dense.vectors[i, d - 1 - j] * dense.values[d - 1 - j].squareRoot()
+        }
+        let expected = BLAS.gemm(top, top, transB: .transpose)
+        #expect(relativeError(BLAS.gemm(result.lambda, result.lambda, transB: .transpose), expected) < 1e-9)
+        let diagonal = s.diagonal
+        let expectedPsi = (0..<d).map { max(diagonal[$0] - expected[$0, $0], 1e-12) }
+        #expect(relativeError(result.psi, expectedPsi) < 1e-8)
+        #expect(throws: VariationalInferenceError.self) { try TruncatedEigenPatch(maxPasses: 0) }
+    }
+
     @Test func invalidSettingsAndShapesAreRejected() throws {
         #expect(throws: VariationalInferenceError.self) { try ProfilePatch(maxPasses: 2) }
         #expect(throws: VariationalInferenceError.self) { try ProfilePatch(tolerance: -1) }

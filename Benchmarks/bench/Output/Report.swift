@@ -24,14 +24,15 @@ struct Report {
     private func value(_ row: Checkpoint) -> Double? { isGaussian ? row.metrics.klReverse : row.metrics.objective }
 
     /// A Markdown table: for each algorithm, the value at 10% and 100% of the budget (median over
-    /// seeds), gradient evaluations to reach KL thresholds (Gaussian targets) or the mean error,
-    /// and seconds per iteration.
+    /// seeds), gradient evaluations and wall seconds to reach KL thresholds (Gaussian targets) or the
+    /// mean error, seconds per iteration, and pBaM's mean patch passes per iteration (weighted by the
+    /// iterations between checkpoints).
     func table() -> String {
         let thresholds = [1.0, 0.1, 0.01]
         let name = isGaussian ? "KL(q||p)" : "-ELBO"
         var header = "| algorithm | setting | \(name) @ \(budget / 10) | \(name) @ \(budget) |"
-        header += isGaussian ? thresholds.map { " evals to KL<\($0) |" }.joined() : " mean error |"
-        header += " s/iter |\n|" + String(repeating: "---|", count: isGaussian ? 8 : 6) + "\n"
+        header += isGaussian ? thresholds.map { " evals (s) to KL<\($0) |" }.joined() : " mean error |"
+        header += " s/iter | patch passes/iter |\n|" + String(repeating: "---|", count: isGaussian ? 9 : 7) + "\n"
         var out = "### \(experiment): \(description)\n\n" + header
         for (_, group) in groups {
             let seeds = Dictionary(grouping: group, by: \.labels.seed).values.map { $0.sorted { $0.gradientEvaluations < $1.gradientEvaluations } }
@@ -41,29 +42,51 @@ struct Report {
             var line = "| \(group[0].labels.algorithm) | \(group[0].labels.setting) | \(atBudget(budget / 10)) | \(atBudget(budget)) |"
             if isGaussian {
                 for t in thresholds {
-                    let reached = seeds.map { run in run.first { ($0.metrics.klReverse ?? .infinity) < t }?.gradientEvaluations }
-                    line += reached.contains(nil) ? " — |" : " \(Int(median(reached.compactMap { $0.map(Double.init) }) ?? 0)) |"
+                    let reached = seeds.map { run in run.first { ($0.metrics.klReverse ?? .infinity) < t } }
+                    guard !reached.contains(where: { $0 == nil }) else { line += " — |"; continue }
+                    let evaluations = Int(median(reached.compactMap { $0.map { Double($0.gradientEvaluations) } }) ?? 0)
+                    line += " \(evaluations) (\(format(median(reached.compactMap { $0?.wallSeconds }), digits: 3)) s) |"
                 }
             } else {
                 line += " \(format(median(seeds.compactMap { $0.last?.metrics.meanError }))) |"
             }
             let perIteration = seeds.compactMap { run in run.last.map { $0.iteration > 0 ? $0.wallSeconds / Double($0.iteration) : nil } ?? nil }
-            line += " \(format(median(perIteration))) |"
+            line += " \(format(median(perIteration))) | \(format(median(seeds.compactMap(meanPatchPasses)), digits: 3)) |"
             let statuses = Set(group.map(\.status).filter { $0 != "ok" })
             out += line + (statuses.isEmpty ? "" : " (\(statuses.sorted().last!))") + "\n"
         }
         return out
     }
 
-    /// The plot: one line per algorithm and setting (the first seed); log y unless some −ELBO ≤ 0.
-    func plot() -> String {
+    /// The mean patch passes per iteration of one run, each checkpoint's mean weighted by the
+    /// iterations since the previous one; nil for algorithms without a patch.
+    private func meanPatchPasses(_ run: [Checkpoint]) -> Double? {
+        var total = 0.0, iterations = 0, previous = 0
+        for row in run {
+            if let steps = row.emSteps {
+                total += steps * Double(row.iteration - previous)
+                iterations += row.iteration - previous
+            }
+            previous = row.iteration
+        }
+        return iterations > 0 ? total / Double(iterations) : nil
+    }
+
+    /// The plot against gradient evaluations: one line per algorithm and setting (the first seed);
+    /// log y unless some −ELBO ≤ 0.
+    func plot() -> String { render(xLabel: "gradient evaluations") { Double($0.gradientEvaluations) } }
+
+    /// The same plot against wall seconds (checkpoint metrics excluded from the time).
+    func timePlot() -> String { render(xLabel: "wall seconds") { $0.wallSeconds } }
+
+    private func render(xLabel: String, x: (Checkpoint) -> Double) -> String {
         let series = groups.map { key, group -> SVGPlot.Series in
             let seed = group[0].labels.seed
-            return SVGPlot.Series(name: key, points: group.filter { $0.labels.seed == seed }.compactMap { row in
-                value(row).map { (Double(row.gradientEvaluations), $0) }
+            return SVGPlot.Series(name: key, points: group.filter { $0.labels.seed == seed && x($0) > 0 }.compactMap { row in
+                value(row).map { (x(row), $0) }
             })
         }
-        var plot = SVGPlot(title: "\(experiment): \(description)", xLabel: "gradient evaluations",
+        var plot = SVGPlot(title: "\(experiment): \(description)", xLabel: xLabel,
                            yLabel: isGaussian ? "KL(q || p), closed form" : "-ELBO (Monte Carlo)", series: series)
         let values = series.flatMap { $0.points.map(\.y) }
         plot.logY = isGaussian || values.allSatisfy { $0 > 0 }
@@ -81,4 +104,4 @@ private func median(_ values: [Double]) -> Double? {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : 0.5 * (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2])
 }
 
-private func format(_ v: Double?) -> String { v.map { String(format: "%.4g", $0) } ?? "—" }
+private func format(_ v: Double?, digits: Int = 4) -> String { v.map { String(format: "%.\(digits)g", $0) } ?? "—" }

@@ -28,8 +28,8 @@ enum AlgorithmChoice {
 
     var setting: String {
         switch self {
-        case .pbam(_, _, let schedule, let solver, let referenceStart):
-            let start = referenceStart ? " ref-start" : ""
+        case .pbam(let k, let b, let schedule, let solver, let referenceStart):
+            let start = (referenceStart ? " ref-start" : "") + " K=\(k) B=\(b)"
             switch solver {
             case .profile(let patch):
                 return "\(describe(schedule)) profile tol=\(patch.tolerance) cap=\(patch.maxPasses)\(start)"
@@ -37,6 +37,8 @@ enum AlgorithmChoice {
                 let minimum = patch.minimumSteps == 5 ? "" : " minEM=\(patch.minimumSteps)"
                 let test = patch.convergenceTest == .klChange ? "KL-change" : "F-ratio"
                 return "\(describe(schedule)) EM eta=\(patch.relaxation) \(test) tol=\(patch.tolerance)\(minimum)\(start)"
+            case .truncatedEigen(let patch):
+                return "\(describe(schedule)) truncated-eigen cap=\(patch.maxPasses)\(start)"
             }
         case .bam(_, let schedule): return describe(schedule)
         case .adviLowRank(_, _, let rate, let decay, let referenceStart):

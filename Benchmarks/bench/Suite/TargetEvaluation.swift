@@ -24,9 +24,21 @@ struct TargetEvaluation<Model: LogDensityModel> {
         }
     }
 
+    /// Scoring against a dense Gaussian target (small D): closed-form KLs through the dense forms.
+    init(model: Model, exactDense: DenseGaussian, elboDraws: Int) {
+        self.model = model
+        exact = nil
+        referenceMean = exactDense.mean
+        self.elboDraws = elboDraws
+        denseExact = exactDense
+    }
+
     func metrics<Q: GaussianApproximation>(_ q: Q) -> Metrics {
         var result = Metrics()
-        if let p = exact {
+        if exact == nil, let p = denseExact {
+            result.klReverse = try? klDivergence(q, p)
+            result.klForward = try? klDivergence(p, q)
+        } else if let p = exact {
             if let lowRank = (q as? LowRankGaussian) ?? (q as? DiagonalGaussian)?.asLowRank {
                 result.klReverse = try? klDivergence(lowRank, p)
                 result.klForward = try? klDivergence(p, lowRank)

@@ -49,12 +49,8 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
         try require(relaxation >= 1 && relaxation < 2, "patch relaxation η must be in [1, 2), got \(relaxation)")
         try require(jitter > 0 && jitter.isFinite, "patch jitter must be finite and > 0, got \(jitter)")
         try require(minimumSteps >= 1, "patch minimumSteps must be ≥ 1, got \(minimumSteps)")
-        self.maxSteps = maxSteps
-        self.tolerance = tolerance
-        self.relaxation = relaxation
-        self.jitter = jitter
-        self.convergenceTest = convergenceTest
-        self.minimumSteps = minimumSteps
+        self.init(validatedMaxSteps: maxSteps, tolerance: tolerance, relaxation: relaxation, jitter: jitter,
+                  convergenceTest: convergenceTest, minimumSteps: minimumSteps)
     }
 
     /// Runs EM from the warm start (ψ, Λ) towards S, allocating its own workspace (see
@@ -64,6 +60,8 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
     /// - Parameters:
     ///   - target: S, held implicitly.
     ///   - logDeterminantOfTarget: log det S, needed by the `.klChange` test (ignored otherwise).
+    ///   - psi: the warm-start ψ (length D, positive).
+    ///   - lambda: the warm-start Λ (D×K).
     ///   - toleranceScale: multiplies `tolerance` (pBaM tightens it after bad updates).
     /// - Throws: `PatchError.nonFinite` when an EM step or the objective is not finite;
     ///   `LinearAlgebraError` when a K×K factorization fails.

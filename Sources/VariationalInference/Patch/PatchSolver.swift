@@ -8,6 +8,9 @@ public enum PatchSolver: Sendable, Equatable {
     case profile(ProfilePatch)
     /// EM for factor analysis with over-relaxation (`FactorAnalysisPatch`, the reference's method).
     case em(FactorAnalysisPatch)
+    /// The rank-K truncated eigen decomposition of S with ψ from its diagonal (`TruncatedEigenPatch`):
+    /// not a KL projection, for comparison.
+    case truncatedEigen(TruncatedEigenPatch)
 
     /// The default: `.profile` with `ProfilePatch()`'s settings (200 passes, relative tolerance 2e-2,
     /// absolute 1e-4 nats, ψ at most halved or doubled per patch).
@@ -18,6 +21,7 @@ public enum PatchSolver: Sendable, Equatable {
         switch self {
         case .profile(let patch): patch.jitter
         case .em(let patch): patch.jitter
+        case .truncatedEigen(let patch): patch.jitter
         }
     }
 }
@@ -28,18 +32,4 @@ extension ProfilePatch {
     public static let standard = ProfilePatch(validatedMaxPasses: 200, tolerance: 2e-2, absoluteTolerance: 1e-4,
                                               maxLogChange: defaultMaxLogChange,
                                               memory: 8, oversampling: 8, eigenTolerance: 1e-6, jitter: 1e-6)
-
-    /// Settings already known to be valid.
-    private init(validatedMaxPasses maxPasses: Int, tolerance: Double, absoluteTolerance: Double, maxLogChange: Double,
-                 memory: Int,
-                 oversampling: Int, eigenTolerance: Double, jitter: Double) {
-        self.maxPasses = maxPasses
-        self.tolerance = tolerance
-        self.absoluteTolerance = absoluteTolerance
-        self.maxLogChange = maxLogChange
-        self.memory = memory
-        self.oversampling = oversampling
-        self.eigenTolerance = eigenTolerance
-        self.jitter = jitter
-    }
 }

@@ -33,7 +33,7 @@ import LowRankLinalg
 /// **Cost.** A pass is one implicit product S·Y with a D×n block (n = K + oversampling): 4Dn(p+q)
 /// flops for S with p + q factor columns, plus 10Dn² for the Rayleigh–Ritz and QR work around it.
 /// An evaluation of f takes 1 to 4 passes; the warm start's objective and the final check take one
-/// EM-sized product each. Memory 3Dn + DK + (2m + 6)D doubles for m = `memory`
+/// EM-sized product each. Memory 3Dn + DK + (2m + 8)D doubles for m = `memory`
 /// (`ProfilePatchWorkspace`); nothing D×D, no D-sized allocation per patch.
 ///
 /// **Guarantee.** The returned KL is never above the warm start's: the final (ψ, Λ) is compared with
@@ -90,6 +90,14 @@ public struct ProfilePatch: Sendable, Equatable {
         try require(eigenTolerance >= 0 && eigenTolerance.isFinite,
                     "profile patch eigenTolerance must be finite and ≥ 0, got \(eigenTolerance)")
         try require(jitter > 0 && jitter.isFinite, "profile patch jitter must be finite and > 0, got \(jitter)")
+        self.init(validatedMaxPasses: maxPasses, tolerance: tolerance, absoluteTolerance: absoluteTolerance,
+                  maxLogChange: maxLogChange, memory: memory, oversampling: oversampling, eigenTolerance: eigenTolerance,
+                  jitter: jitter)
+    }
+
+    /// Settings already known to be valid.
+    init(validatedMaxPasses maxPasses: Int, tolerance: Double, absoluteTolerance: Double, maxLogChange: Double,
+         memory: Int, oversampling: Int, eigenTolerance: Double, jitter: Double) {
         self.maxPasses = maxPasses
         self.tolerance = tolerance
         self.absoluteTolerance = absoluteTolerance

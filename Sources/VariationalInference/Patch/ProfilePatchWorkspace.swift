@@ -4,7 +4,7 @@ import LowRankLinalg
 /// so that pBaM's consecutive patches start warm), the L-BFGS memory, and the D-vectors of the
 /// iterate and of a line-search trial.
 ///
-/// Memory 3Dn + DK + (2m + 6)D doubles for n = min(K + oversampling, D) and m = memory; allocated once.
+/// Memory 3Dn + DK + (2m + 8)D doubles for n = min(K + oversampling, D) and m = memory; allocated once.
 public struct ProfilePatchWorkspace: Sendable {
     var eigen: ScaledTargetEigen
     var bfgs: LimitedMemoryBFGS
@@ -32,9 +32,15 @@ public struct ProfilePatchWorkspace: Sendable {
 
     /// Buffers for dimension D and rank K with the patch's oversampling and memory.
     public init(dimension: Int, rank: Int, patch: ProfilePatch) {
-        let columns = Swift.min(rank + patch.oversampling, dimension)
+        self.init(dimension: dimension, rank: rank, oversampling: patch.oversampling, memory: patch.memory)
+    }
+
+    /// Buffers for dimension D, rank K, K + oversampling eigen basis columns and an L-BFGS memory of
+    /// `memory` pairs.
+    init(dimension: Int, rank: Int, oversampling: Int, memory: Int) {
+        let columns = Swift.min(rank + oversampling, dimension)
         eigen = ScaledTargetEigen(dimension: dimension, columns: columns)
-        bfgs = LimitedMemoryBFGS(dimension: dimension, memory: patch.memory, initialScale: 2)
+        bfgs = LimitedMemoryBFGS(dimension: dimension, memory: memory, initialScale: 2)
         logPsi = [Double](repeating: 0, count: dimension)
         gradient = logPsi
         direction = logPsi
@@ -64,12 +70,7 @@ public struct ProfilePatchWorkspace: Sendable {
         let u = trial ? trialLogPsi : logPsi
         let d = u.count, k = rank
         for i in 0..<d { rootPsi[i] = _exp(0.5 * u[i]) }
-        if !eigen.isSeeded {
-            eigen.seed(lambda: warmLambda, factors: target.factors, rootPsi: rootPsi)
-        } else if startsPatch {
-            eigen.refresh(rank: k, factors: target.factors, rootPsi: rootPsi, using: &generator)
-        }
-        startsPatch = false
+        prepareBasis(target: target, warmLambda: warmLambda)
         passes += try eigen.solve(target: target, rootPsi: rootPsi, rank: k, tolerance: tolerance,
                                   maxPasses: ProfilePatch.passesPerEvaluation)
         let theta = eigen.values
@@ -122,6 +123,17 @@ public struct ProfilePatchWorkspace: Sendable {
             slope += gradient[i] * direction[i]
         }
         return slope
+    }
+
+    /// Seeds the eigen basis on first use (from Ψ^{-1/2}[Λ, F] with the current `rootPsi`), or
+    /// refreshes its oversampling columns at the start of a patch (`ScaledTargetEigen.refresh`).
+    mutating func prepareBasis(target: SignedLowRankPlusDiagonal, warmLambda: Matrix) {
+        if !eigen.isSeeded {
+            eigen.seed(lambda: warmLambda, factors: target.factors, rootPsi: rootPsi)
+        } else if startsPatch {
+            eigen.refresh(rank: rank, factors: target.factors, rootPsi: rootPsi, using: &generator)
+        }
+        startsPatch = false
     }
 
     /// Marks the start of a new patch: the next evaluation refreshes the eigen basis with directions

@@ -171,6 +171,12 @@ public struct PatchedBaM: VariationalAlgorithm {
                                           lambda: &lambda, workspace: &workspace.patch, profile: &state,
                                           toleranceScale: toleranceScale)
             return (outcome.passes, outcome.capacitance)
+        case .truncatedEigen(let truncated):
+            var state = workspace.profile ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank,
+                                                                   oversampling: truncated.oversampling, memory: 1)
+            defer { workspace.profile = state }
+            return try truncated.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal, psi: &psi,
+                                     lambda: &lambda, workspace: &workspace.patch, profile: &state)
         }
     }
 }

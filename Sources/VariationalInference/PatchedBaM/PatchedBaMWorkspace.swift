@@ -36,6 +36,11 @@ public struct PatchedBaMWorkspace: Sendable {
         meanPoint = [Double](repeating: 0, count: d)
         meanScore = [Double](repeating: 0, count: d)
         rootPsi = [Double](repeating: 0, count: d)
-        if case .profile(let settings) = solver { profile = ProfilePatchWorkspace(dimension: d, rank: k, patch: settings) }
+        switch solver {
+        case .profile(let settings): profile = ProfilePatchWorkspace(dimension: d, rank: k, patch: settings)
+        case .truncatedEigen(let settings):
+            profile = ProfilePatchWorkspace(dimension: d, rank: k, oversampling: settings.oversampling, memory: 1)
+        case .em: profile = nil
+        }
     }
 }
