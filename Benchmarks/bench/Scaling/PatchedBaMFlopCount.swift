@@ -22,6 +22,17 @@ struct PatchedBaMFlopCount: Sendable, Equatable {
         patch = (logDeterminant ? 2 * d * r * r : 0) + Double(emSteps) * (products + step) + products
     }
 
+    /// The count with the default profile patch and `passes` passes of it: per eigen pass the
+    /// product S·U (4Dn(R+P) for n = K + oversampling), the Rayleigh quotient, the two rotations and
+    /// the QR (10Dn²); the warm-start and final objectives are counted as passes too (an upper bound).
+    init(dimension: Int, rank: Int, batchSize: Int, profilePasses passes: Int, oversampling: Int) {
+        let d = Double(dimension), k = Double(rank), b = Double(batchSize), n = k + Double(oversampling)
+        let r = k + b + 1, p = b + 1
+        sampling = 2 * d * k * b
+        match = 4 * d * r * p + 4 * d * p * p
+        patch = Double(passes) * (4 * d * n * (r + p) + 10 * d * n * n)
+    }
+
     /// The sum over the phases.
     var total: Double { sampling + match + patch }
 }

@@ -112,10 +112,11 @@ func measureScalingPoint(algorithm name: String, dimension d: Int, rank k: Int, 
     let seconds = median { $0.timings.total }
     // The E1 score is 4DrB flops (two products with the target's D×r Woodbury factor); ADVI-LR's
     // iteration has no flop count in algorithm.md beyond its order, so it gets no rate.
-    let flops = name == "pbam"
-        ? PatchedBaMFlopCount(dimension: d, rank: k, batchSize: b, emSteps: Int(emSteps),
-                              logDeterminant: fixedEMSteps == 0).total + 4 * Double(d * k * b)
-        : .nan
+    let count = fixedEMSteps > 0
+        ? PatchedBaMFlopCount(dimension: d, rank: k, batchSize: b, emSteps: Int(emSteps), logDeterminant: false)
+        : PatchedBaMFlopCount(dimension: d, rank: k, batchSize: b, profilePasses: Int(emSteps),
+                              oversampling: ProfilePatch.standard.oversampling)
+    let flops = name == "pbam" ? count.total + 4 * Double(d * k * b) : .nan
     let perEMStep = steady.compactMap { r -> Double? in
         guard let n = r.emSteps, n > 0 else { return nil }
         return r.timings.patch / Double(n)

@@ -2,9 +2,9 @@
 /// R is n×n upper triangular (`dgeqrf` + `dorgqr`).
 ///
 /// Cost about 4mn² flops; memory mn for Q. For an orthonormal basis of a tall-skinny block such as
-/// a D×(B+1) batch or a D×(K+1) factor. No algorithm of this package needs one today (the match is
-/// computed in a symmetric form that does without, algorithm.md §2.2): it is here for callers that
-/// build their own low-rank methods on this module, and is tested like the other wrappers.
+/// a D×(B+1) batch or a D×(K+1) factor, whatever its rank. The profile patch's eigen solver uses it
+/// as the fallback of its Cholesky QR, for nearly dependent columns (LAPACK runs n below its blocking
+/// crossover, about 128, as level-2 code, which is slow at large m).
 public struct ThinQR: Sendable {
     /// Q, m×n with QᵀQ = I.
     public let q: Matrix

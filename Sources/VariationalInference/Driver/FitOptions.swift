@@ -45,7 +45,8 @@ public struct IterationInfo: Sendable, Equatable {
     public var gradientEvaluations: Int
     /// The learning rate the iteration used.
     public var learningRate: Double
-    /// EM steps of the patch (pBaM), or nil.
+    /// Passes over D of the patch (pBaM): eigen passes and objective evaluations of the profile
+    /// patch, EM steps of the EM patch; nil for other algorithms.
     public var emSteps: Int?
     /// Seconds since the fit started.
     public var elapsedSeconds: Double

@@ -31,7 +31,8 @@ public struct StepReport: Sendable, Equatable {
     public var gradientEvaluations: Int
     /// The learning rate used (λ for BaM/pBaM, the Adam step size for ADVI).
     public var learningRate: Double
-    /// EM steps of the patch (pBaM), or nil.
+    /// Passes over D of the patch (pBaM): eigen passes and objective evaluations of the profile
+    /// patch, EM steps of the EM patch; nil for other algorithms.
     public var emSteps: Int?
     /// Whether the step went through, needed retries, or was rejected and reverted.
     public var status: StepStatus

@@ -19,8 +19,8 @@ struct LimitedMemoryBFGS: Sendable {
 
     /// Room for `memory` pairs of D-vectors; H₀ = initialScale·I until the first pair is stored.
     init(dimension: Int, memory: Int, initialScale: Double) {
-        steps = [[Double]](repeating: [Double](repeating: 0, count: dimension), count: memory)
-        changes = steps
+        steps = (0..<memory).map { _ in [Double](repeating: 0, count: dimension) }
+        changes = (0..<memory).map { _ in [Double](repeating: 0, count: dimension) }
         curvatures = [Double](repeating: 0, count: memory)
         alphas = curvatures
         scale = initialScale

@@ -14,8 +14,8 @@ import LowRankLinalg
 /// start ψ; the eigenpairs come from `ScaledTargetEigen`, a subspace iteration on K + `oversampling`
 /// columns whose basis carries over from one evaluation, and one patch, to the next, its last
 /// `oversampling` columns replaced at the start of each patch by random combinations of the new
-/// target's factor columns (without them a direction the warm basis misses is never found: pBaM
-/// stalled at KL 0.35 on the E1 Gaussian). EM for factor
+/// target's factor columns (a randomized range finder: a leading direction that the warm basis
+/// misses entirely has a zero residual in it and would otherwise never enter). EM for factor
 /// analysis, which converges linearly and very slowly when some ψᵢ are small, is kept as
 /// `FactorAnalysisPatch`.
 ///
@@ -24,11 +24,13 @@ import LowRankLinalg
 /// of KL), is at most `tolerance` times the decrease already achieved from the warm start and at most
 /// `absoluteTolerance` nats (plus a round-off floor of 1e-14·D). The prediction is trusted only once
 /// the L-BFGS memory holds a measured curvature pair: the initial model H₀ = 2I (the EM-like fixed
-/// point step in log ψ) underestimates the remaining decrease along the flat directions where ψ and
-/// Λ trade off, and stopping on it after one evaluation froze ψ (pBaM stalled at KL 0.35, E1, D = 512). The test is relative to what the patch has to do, so it means the
-/// same at every D and at every stage of a fit: in pBaM's late iterations S moves by ~1e-7 nats from
-/// one iteration to the next, and an absolute tolerance above that freezes ψ (measured: with 1e-6
-/// nats, pBaM stalled at KL 0.36 on the E1 Gaussian, D = 512; with the relative 1e-2 it reached 4e-8).
+/// point step in log ψ) can underestimate the remaining decrease along the flat directions where ψ
+/// and Λ trade off, and in pBaM's late iterations the loop then stopped after the first evaluation
+/// (the Λ update at the warm ψ) without moving ψ. The test is relative to what the patch has to do,
+/// so it means the same at every D and at every stage of a fit: in pBaM's late iterations S moves
+/// by ~1e-7 nats from one iteration to the next, and an absolute tolerance above that freezes ψ
+/// (measured: with 1e-6 nats alone, pBaM stalled at KL 0.36 on the E1 Gaussian, D = 512; with the
+/// relative 1e-2 it reached 4e-8).
 ///
 /// **Cost.** A pass is one implicit product S·Y with a D×n block (n = K + oversampling): 4Dn(p+q)
 /// flops for S with p + q factor columns, plus 10Dn² for the Rayleigh–Ritz and QR work around it.

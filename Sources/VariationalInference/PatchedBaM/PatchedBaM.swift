@@ -165,15 +165,15 @@ public struct PatchedBaM: VariationalAlgorithm {
                                      workspace: &workspace.patch, toleranceScale: toleranceScale)
             return (outcome.emSteps, outcome.capacitance)
         case .profile(let profile):
-            var state = workspace.profile ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank, patch: profile)
+            var state = workspace.takeProfile() ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank, patch: profile)
             defer { workspace.profile = state }
             let outcome = try profile.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal, psi: &psi,
                                           lambda: &lambda, workspace: &workspace.patch, profile: &state,
                                           toleranceScale: toleranceScale)
             return (outcome.passes, outcome.capacitance)
         case .truncatedEigen(let truncated):
-            var state = workspace.profile ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank,
-                                                                   oversampling: truncated.oversampling, memory: 1)
+            var state = workspace.takeProfile() ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank,
+                                                                         oversampling: truncated.oversampling, memory: 1)
             defer { workspace.profile = state }
             return try truncated.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal, psi: &psi,
                                      lambda: &lambda, workspace: &workspace.patch, profile: &state)

@@ -25,6 +25,14 @@ public struct PatchedBaMWorkspace: Sendable {
     /// with the EM patch.
     var profile: ProfilePatchWorkspace?
 
+    /// Moves the profile patch's state out (leaving nil), so that the caller holds its buffers
+    /// uniquely and mutates them in place; a copy that shared them with the workspace would copy
+    /// every D-sized buffer on its first write.
+    mutating func takeProfile() -> ProfilePatchWorkspace? {
+        defer { profile = nil }
+        return profile
+    }
+
     /// Buffers for dimension D, rank K and batch size B, and the state of the chosen patch.
     init(dimension d: Int, rank k: Int, batchSize b: Int, patch solver: PatchSolver) {
         patch = PatchWorkspace(dimension: d, rank: k, columnCapacity: b + 1)
