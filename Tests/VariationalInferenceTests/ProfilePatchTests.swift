@@ -89,6 +89,10 @@ import TestSupport
         for cap in [3, 4, 10] {
             let result = try ProfilePatch(maxPasses: cap, jitter: 1e-12).run(target: s, psi: em.psi, lambda: em.lambda)
             #expect(try trueKL(s, result.psi, result.lambda) <= optimum)
+            #expect(result.emSteps <= cap)
+            let cold = try ProfilePatch(maxPasses: cap, maxLogChange: .infinity)
+                .run(target: s, psi: [Double](repeating: 1, count: 32), lambda: Matrix(rows: 32, columns: 3, repeating: 0.1))
+            #expect(cold.emSteps <= cap && !cold.converged)
         }
     }
 

@@ -146,12 +146,14 @@ public struct ProfilePatch: Sendable, Equatable {
         for i in psi.indices { profile.logPsi[i] = _log(Swift.max(psi[i], jitter)) }
         profile.setBounds(floor: _log(jitter), maxChange: maxLogChange)
         var passes = 1
+        let evaluationLimit = maxPasses - 1
         profile.beginPatch()
         var value = try profile.evaluate(trial: false, target: target, targetDiagonal: targetDiagonal,
-                                         warmLambda: lambda, tolerance: eigenTolerance, passes: &passes)
+                                         warmLambda: lambda, tolerance: eigenTolerance, passLimit: evaluationLimit,
+                                         passes: &passes)
         swap(&lambda, &profile.trialLambda)
         var converged = false
-        iterations: while passes < maxPasses {
+        iterations: while passes < evaluationLimit {
             var slope = profile.descentDirection()
             if !(slope < 0) {
                 profile.bfgs.reset()
@@ -167,7 +169,7 @@ public struct ProfilePatch: Sendable, Equatable {
             for p in profile.direction { largest = Swift.max(largest, abs(p)) }
             var step = Swift.min(1, 4 / largest)
             var accepted = false
-            while passes < maxPasses {
+            while passes < evaluationLimit {
                 var projectedSlope = 0.0
                 for i in psi.indices {
                     let next = Swift.min(Swift.max(profile.logPsi[i] + step * profile.direction[i], profile.lowerBound[i]),
@@ -177,7 +179,8 @@ public struct ProfilePatch: Sendable, Equatable {
                 }
                 let trial = try profile.evaluate(trial: true, target: target,
                                                  targetDiagonal: targetDiagonal, warmLambda: lambda,
-                                                 tolerance: eigenTolerance, passes: &passes)
+                                                 tolerance: eigenTolerance, passLimit: evaluationLimit,
+                                                 passes: &passes)
                 if trial <= value + 1e-4 * projectedSlope {
                     value = trial
                     accepted = true

@@ -63,16 +63,17 @@ public struct ProfilePatchWorkspace: Sendable {
     /// Evaluates f at u (`logPsi`, or `trialLogPsi` when `trial`): solves for the leading eigenpairs
     /// of S̃ (seeding the basis from Ψ^{-1/2}[Λ, F] on first use), writes the gradient into `gradient`
     /// (or `trialGradient`) and the optimal Λ into `trialLambda`, and adds the eigen passes to
-    /// `passes`. See `ProfilePatch` for f. Cost 1–4 passes plus O(DK).
+    /// `passes`, running at most `passLimit − passes` eigen passes (at least 1). See `ProfilePatch`
+    /// for f. Cost 1–4 passes plus O(DK).
     /// - Throws: `PatchError.nonFinite` when f or a Ritz value is not finite; eigen solver failures.
     mutating func evaluate(trial: Bool, target: SignedLowRankPlusDiagonal, targetDiagonal: [Double],
-                           warmLambda: Matrix, tolerance: Double, passes: inout Int) throws -> Double {
+                           warmLambda: Matrix, tolerance: Double, passLimit: Int, passes: inout Int) throws -> Double {
         let u = trial ? trialLogPsi : logPsi
         let d = u.count, k = rank
         for i in 0..<d { rootPsi[i] = _exp(0.5 * u[i]) }
         prepareBasis(target: target, warmLambda: warmLambda)
         passes += try eigen.solve(target: target, rootPsi: rootPsi, rank: k, tolerance: tolerance,
-                                  maxPasses: ProfilePatch.passesPerEvaluation)
+                                  maxPasses: Swift.max(1, Swift.min(ProfilePatch.passesPerEvaluation, passLimit - passes)))
         let theta = eigen.values
         var value = 0.0
         for j in 0..<k {
