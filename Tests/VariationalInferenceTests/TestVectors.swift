@@ -8,8 +8,23 @@ struct TestVectors {
 
     /// Parses the bundled JSON (10 kB; each test parses its own copy).
     init() {
-        let url = Bundle.module.url(forResource: "pbam-test-vectors", withExtension: "json", subdirectory: "Resources")!
+        self.init(resource: "pbam-test-vectors")
+    }
+
+    /// Parses `Resources/<resource>.json`.
+    init(resource: String) {
+        let url = Bundle.module.url(forResource: resource, withExtension: "json", subdirectory: "Resources")!
         json = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }
+
+    /// Wraps one entry of a JSON list of cases.
+    init(json: [String: Any]) {
+        self.json = json
+    }
+
+    /// The entries of the JSON list under `key`, each as its own `TestVectors`.
+    func cases(_ key: String) -> [TestVectors] {
+        (json[key] as! [[String: Any]]).map(TestVectors.init(json:))
     }
 
     func number(_ key: String, in block: String? = nil) -> Double {

@@ -147,6 +147,55 @@ public enum LAPACK {
         }
         checkSuccess(info, "dorgqr")
     }
+
+    /// The `lwork` that `gesvd` needs for an m×n matrix with the thin factors (`jobu = jobvt = 'S'`),
+    /// from LAPACK's workspace query.
+    public static func gesvdWorkspaceSize(rows m: Int, columns n: Int) -> Int {
+        guard m > 0, n > 0 else { return 1 }
+        var work = 0.0, a = 0.0, s = 0.0, u = 0.0, vt = 0.0
+        let p = Swift.min(m, n)
+        let info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, ascii("S"), ascii("S"), blasInt(m), blasInt(n), &a, blasInt(m),
+                                       &s, &u, blasInt(m), &vt, blasInt(p), &work, -1)
+        checkSuccess(info, "dgesvd (workspace query)")
+        return Swift.max(1, Int(work))
+    }
+
+    /// Thin singular value decomposition A = U·diag(s)·Vᵀ (`dgesvd`, QR iteration): `a` (m×n) is
+    /// destroyed, `values` (length p = min(m, n)) receives s₁ ≥ … ≥ sₚ ≥ 0, `u` (m×p) the left and
+    /// `vt` (p×n) the transposed right singular vectors. `work` must be at least
+    /// `gesvdWorkspaceSize(rows:columns:)`. Cost about 4mn² + 8n³ flops for m ≥ n.
+    /// - Throws: `.singularValueDecompositionFailed(info:)` when the QR iteration did not converge.
+    public static func gesvd(_ a: inout Matrix, values: inout [Double], u: inout Matrix, vt: inout Matrix,
+                             work: inout [Double]) throws(LinearAlgebraError) {
+        let p = Swift.min(a.rows, a.columns)
+        precondition(values.count == p, "LAPACK.gesvd: \(values.count) slots for \(p) singular values")
+        precondition(u.rows == a.rows && u.columns == p, "LAPACK.gesvd: U is \(u.rows)×\(u.columns), expected \(a.rows)×\(p)")
+        precondition(vt.rows == p && vt.columns == a.columns,
+                     "LAPACK.gesvd: Vᵀ is \(vt.rows)×\(vt.columns), expected \(p)×\(a.columns)")
+        guard p > 0 else { return }
+        let m = blasInt(a.rows), n = blasInt(a.columns), lda = leading(a), ldu = leading(u), ldvt = leading(vt)
+        let lwork = blasInt(work.count)
+        let info = a.withElements { e in
+            e.withUnsafeMutableBufferPointer { pa in
+                values.withUnsafeMutableBufferPointer { ps in
+                    u.withElements { ue in
+                        ue.withUnsafeMutableBufferPointer { pu in
+                            vt.withElements { ve in
+                                ve.withUnsafeMutableBufferPointer { pv in
+                                    work.withUnsafeMutableBufferPointer { pw in
+                                        LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, ascii("S"), ascii("S"), m, n, pa.baseAddress,
+                                                            lda, ps.baseAddress, pu.baseAddress, ldu, pv.baseAddress, ldvt,
+                                                            pw.baseAddress, lwork)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        try check(info, "dgesvd") { .singularValueDecompositionFailed(info: Int($0)) }
+    }
 }
 
 /// Calls a solver `routine(n, nrhs, A, lda, B, ldb)` on the n×n matrix `a` (read) and the n×nrhs

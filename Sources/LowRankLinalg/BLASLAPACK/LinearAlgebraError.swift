@@ -8,6 +8,8 @@ public enum LinearAlgebraError: Error, Equatable, Sendable {
     case notPositiveDefinite(leadingMinor: Int)
     /// The symmetric eigensolver did not converge; `info` is LAPACK's positive `info` code.
     case eigenDecompositionFailed(info: Int)
+    /// The singular value decomposition did not converge; `info` is LAPACK's positive `info` code.
+    case singularValueDecompositionFailed(info: Int)
     /// A triangular factor has an exact zero on its diagonal at this 1-based index.
     case singularTriangularFactor(diagonalIndex: Int)
     /// A function that needs strictly positive eigenvalues met one that is not (index into the

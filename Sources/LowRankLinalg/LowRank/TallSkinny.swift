@@ -53,6 +53,13 @@ public enum TallSkinny {
         return out
     }
 
+    /// Y·diag(s) as a new block (column j scaled by sⱼ). Cost Dm flops.
+    public static func columnScaled(_ y: Matrix, by s: [Double]) -> Matrix {
+        var out = y
+        scaleColumns(&out, by: s)
+        return out
+    }
+
     /// Y ← Y·diag(s): column j scaled by sⱼ (s has m entries). Cost Dm flops.
     public static func scaleColumns(_ y: inout Matrix, by s: [Double]) {
         precondition(s.count == y.columns, "TallSkinny.scaleColumns: \(s.count) scales for \(y.columns) columns")

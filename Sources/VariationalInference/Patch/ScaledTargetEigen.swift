@@ -8,7 +8,7 @@ import LowRankLinalg
 /// the Rayleigh quotient UᵀS̃U (n×n, 2Dn² flops) and its eigen decomposition, and rotates the basis
 /// onto the Ritz vectors (4Dn² flops). The pass ends the solve when every one of the first K Ritz
 /// pairs with θⱼ > 1 (the ones that build Λ) has a residual ‖S̃uⱼ − θⱼuⱼ‖ ≤ tolerance·θⱼ; otherwise the
-/// next basis is the orthonormalized S̃·U (Cholesky QR twice, 6Dn² flops). Memory three D×n blocks;
+/// next basis is the orthonormalized S̃·U (`CholeskyQR`, 6Dn² flops). Memory three D×n blocks;
 /// no D-sized allocation per call.
 struct ScaledTargetEigen: Sendable {
     /// The orthonormal basis (D×n): the Ritz vectors, by descending Ritz value, after `solve`.
@@ -118,24 +118,10 @@ struct ScaledTargetEigen: Sendable {
         return passes
     }
 
-    /// Orthonormalizes the basis by Cholesky QR, twice (CholQR2: G = YᵀY = LLᵀ, Y ← Y·L⁻ᵀ), which is
-    /// BLAS-3 (2Dn² + Dn² flops a round); LAPACK's Householder QR of a D×n block with n below its
-    /// blocking crossover runs unblocked, level-2 code that took most of a pass at D = 10⁶. When a
-    /// Gram matrix is not numerically positive definite (columns nearly dependent), it falls back
-    /// to Householder QR (`ThinQR`), which is orthonormal whatever the rank.
+    /// Orthonormalizes the basis in place (`CholeskyQR`: CholQR2, BLAS-3, with a Householder
+    /// fallback for nearly dependent columns). Cost about 6Dn² flops.
     private mutating func orthonormalizeBasis() {
-        let n = columns
-        for _ in 0..<2 {
-            var gram = Matrix(rows: n, columns: n)
-            BLAS.syrk(basis, trans: .transpose, into: &gram)
-            gram.fillSymmetric(from: .lower)
-            guard gram.isFinite, case .success(let factor) = Cholesky.attempt(gram),
-                  factor.lower.diagonal.allSatisfy({ $0 > 1e-7 * factor.lower.diagonal.max()! }) else {
-                ThinQR.factor(&basis, r: &triangle, workspace: &qr)
-                return
-            }
-            BLAS.trsm(factor.lower, triangle: .lower, transA: .transpose, side: .right, into: &basis)
-        }
+        CholeskyQR.factor(&basis, r: &triangle, workspace: &qr)
     }
 
     /// Whether ‖S̃uⱼ − θⱼuⱼ‖ ≤ tolerance·θⱼ for the first `rank` pairs with θⱼ > 1, with S̃uⱼ in

@@ -1,17 +1,33 @@
 import LowRankLinalg
 
-/// The BaM update of a low-rank-plus-diagonal Gaussian from one batch, in the implicit low-rank form
-/// of algorithm.md §2.2: the new covariance S = Ψ + R·Rᵀ − P·Pᵀ and the pre-patch mean.
+/// The BaM update of a low-rank-plus-diagonal Gaussian from one batch, in low-rank form (algorithm.md
+/// §2.2): the new covariance S and the pre-patch mean, with S positive definite by construction.
+///
+/// S is held as S = Ψ^{1/2}(I + Ô·diag(ν − 1)·Ôᵀ)Ψ^{1/2}, with Ψ the current diagonal, Ô a D×n
+/// orthonormal basis (n = min(K + 2B, D)) and ν > 0 the eigenvalues of Ψ^{-1/2}SΨ^{-1/2} in that
+/// basis, so that S's scaled spectrum is {νⱼ} ∪ {1} and log det S = Σ log ψᵢ + Σ log νⱼ exactly. It
+/// is computed without subtracting large terms: V = Ψ + RRᵀ = CCᵀ with C = Ψ^{1/2}·(symmetric square
+/// root of I + Ψ^{-1/2}RRᵀΨ^{-1/2}), Y = CᵀQ = U·diag(σ)·Eᵀ, μⱼ = ½ + (¼ + σⱼ²)^{1/2}, and
+/// S = C[(I − UUᵀ) + U·diag(1/μ)·Uᵀ]Cᵀ (algorithm.md §2.2, "The match in factored form"); every
+/// factor is a thin QR or a small SVD. The `SignedLowRankPlusDiagonal` form keeps the columns
+/// √|νⱼ − 1|·Ψ^{1/2}ôⱼ, added for νⱼ ≥ 1 and subtracted for νⱼ < 1; what is subtracted is at most Ψ's
+/// own size, however large λ is.
 ///
 /// This value type is the convenient, allocating form; pBaM runs the same match in place in its
-/// `PatchedBaMWorkspace`. Memory D(K + 2B + 5); nothing D×D is formed.
+/// `PatchedBaMWorkspace`. Memory D(K + 2B + 4); nothing D×D is formed.
 public struct LowRankBaMUpdate: Sendable {
-    /// S = diag(ψ) + R·Rᵀ − P·Pᵀ, with F = [R P], R D×(K+B+1) and P D×(B+1).
+    /// S = diag(ψ) + F₊F₊ᵀ − F₋F₋ᵀ with F = √|ν − 1|-scaled columns of Ψ^{1/2}Ô (D×n).
     public var covariance: SignedLowRankPlusDiagonal
+    /// diag(S) (length D), each entry ≥ ψᵢ·min ν > 0.
+    public var diagonal: [Double]
     /// The pre-patch mean μ/(1+λ) + (λ/(1+λ))(S·ḡ + x̄) (length D).
     public var mean: [Double]
-    /// m_j = ½ + √(¼ + ω_j) for the eigenvalues ω_j ≥ 0 of T = QᵀVQ (B+1 values, all ≥ 1).
+    /// μⱼ = ½ + √(¼ + σⱼ²) ≥ 1 for the singular values σⱼ of Y = CᵀQ (min(n, B) values).
     public var matchEigenvalues: [Double]
+    /// The eigenvalues νⱼ > 0 of Ψ^{-1/2}SΨ^{-1/2} on the basis Ô, descending (n values).
+    public var scaledEigenvalues: [Double]
+    /// log det S = Σ log ψᵢ + Σ log νⱼ.
+    public var logDeterminant: Double
     /// The batch mean x̄ (length D).
     public var meanPoint: [Double]
     /// The batch mean score ḡ (length D).
@@ -20,12 +36,11 @@ public struct LowRankBaMUpdate: Sendable {
     public var learningRate: Double
 
     /// Computes the update from the current q = N(μ, diag(ψ) + ΛΛᵀ), a batch of points (D×B) and their
-    /// scores (D×B), with learning rate λ > 0. Symmetric form (§2.2): T is symmetrized and
-    /// eigendecomposed, its eigenvalues clamped at 0, and P = (VQ)·W·diag(1/m).
-    /// Cost 2D(B+1)(K+B+1) + 2D(B+1)² + O(B³) flops.
-    /// - Throws: `LinearAlgebraError` if the (B+1)×(B+1) eigensolver fails;
-    ///   `VariationalInferenceError.dimensionMismatch` for inconsistent shapes; `.invalidArgument` for
-    ///   B < 1 or λ that is not finite and > 0.
+    /// scores (D×B), with learning rate λ > 0. Cost about 6D(K+2B)² + 2DB(K+2B) flops (a Cholesky QR,
+    /// a rotation and the batch products) plus O((K+2B)³).
+    /// - Throws: `LinearAlgebraError` if a small SVD fails or S is not numerically positive definite
+    ///   (a scaled eigenvalue underflowed to 0); `VariationalInferenceError.dimensionMismatch` for
+    ///   inconsistent shapes; `.invalidArgument` for B < 1 or λ that is not finite and > 0.
     public init(mean: [Double], psi: [Double], lambda: Matrix, points: Matrix, scores: Matrix,
                 learningRate: Double) throws {
         try requireDimension(points.rows, mean.count, "points rows")
@@ -36,21 +51,17 @@ public struct LowRankBaMUpdate: Sendable {
         workspace.patch.first = points
         workspace.patch.second = scores
         var newMean = [Double](repeating: 0, count: mean.count)
-        matchEigenvalues = try workspace.match(mean: mean, psi: psi, lambda: lambda, learningRate: learningRate,
-                                               newMean: &newMean)
+        let spectrum = try workspace.match(mean: mean, psi: psi, lambda: lambda, learningRate: learningRate,
+                                           newMean: &newMean)
         covariance = workspace.target
+        diagonal = workspace.targetDiagonal
         self.mean = newMean
+        matchEigenvalues = spectrum.match
+        scaledEigenvalues = spectrum.scaled
+        logDeterminant = workspace.targetLogDeterminant
         meanPoint = workspace.meanPoint
         meanScore = workspace.meanScore
         self.learningRate = learningRate
-    }
-
-    /// log det S = Σ log ψᵢ + log det(I + RᵀΨ⁻¹R) − Σ log m_j (algorithm.md §2.2).
-    /// Cost 2D(K+B+1)² + (K+B+1)³/3 flops.
-    /// - Throws: `LinearAlgebraError` if the (K+B+1)×(K+B+1) Cholesky fails (round-off only).
-    public func logDeterminant() throws(LinearAlgebraError) -> Double {
-        var scratch = Matrix(rows: covariance.dimension, columns: covariance.addedCount)
-        return try PatchedBaMWorkspace.logDeterminant(of: covariance, matchEigenvalues: matchEigenvalues, scratch: &scratch)
     }
 
     /// The post-patch mean of algorithm.md §4: μ/(1+λ) + (λ/(1+λ))(ψ'∘ḡ + Λ'(Λ'ᵀḡ) + x̄), with the
@@ -65,52 +76,55 @@ public struct LowRankBaMUpdate: Sendable {
 }
 
 extension PatchedBaMWorkspace {
-    /// The match of §2.2 in place. On entry `patch.first` holds the batch points (D×B) and
-    /// `patch.second` their scores (D×B). On return `target` holds S (its diagonal part shares ψ's
-    /// storage), `meanPoint` and `meanScore` hold x̄ and ḡ, `newMean` the pre-patch mean; the two
-    /// patch blocks hold VQ and Q. Returns the B+1 values m_j.
-    /// Cost 2D(B+1)(K+B+1) + 2D(B+1)² + O(D(K+B) + B³) flops; allocates only (K+B+1)×(B+1) and
-    /// (B+1)×(B+1) matrices.
+    /// The match of §2.2 in place, in the factored form of `LowRankBaMUpdate`. On entry `patch.first`
+    /// holds the batch points (D×B) and `patch.second` their scores (D×B). On return `target` holds S
+    /// (its diagonal part shares ψ's storage), `targetDiagonal` diag(S), `targetLogDeterminant`
+    /// log det S, `meanPoint` and `meanScore` x̄ and ḡ, `newMean` the pre-patch mean. The centred batch
+    /// enters through the B − 1 orthonormal contrasts of `contrasts` (Σ(xᵦ − x̄)(xᵦ − x̄)ᵀ = XHHᵀXᵀ), so
+    /// that W = [Ψ^{-1/2}R, Ψ^{1/2}Q] has K + 2B columns and no exact dependence. Returns μ and ν.
+    /// Cost about 6D(K+2B)² + 2DB(K+2B) + O(D(K+B) + (K+2B)³) flops; allocates only matrices of
+    /// order K + 2B (D×D ones when K + 2B ≥ D).
     /// - Throws: `VariationalInferenceError` for inconsistent shapes or a bad λ, `LinearAlgebraError`
-    ///   from the eigensolver.
+    ///   from a small SVD or when a scaled eigenvalue is not > 0.
     mutating func match(mean: [Double], psi: [Double], lambda: Matrix, learningRate rate: Double,
-                        newMean: inout [Double]) throws -> [Double] {
+                        newMean: inout [Double]) throws -> (match: [Double], scaled: [Double]) {
         let d = mean.count, k = lambda.columns, b = patch.first.columns
         try requireDimension(psi.count, d, "ψ")
         try requireDimension(lambda.rows, d, "Λ rows")
         try requireDimension(patch.first.rows, d, "points rows")
         try requireDimension(patch.second.rows, d, "scores rows")
         try requireDimension(patch.second.columns, b, "scores columns")
-        try requireDimension(target.factors.columns, k + 2 * b + 2, "workspace factor columns")
-        try requireDimension(eigen.order, b + 1, "eigen workspace order")
+        try requireDimension(target.factors.rows, d, "workspace factor rows")
+        try requireDimension(contrasts.rows, b, "workspace batch size")
         try require(b >= 1, "the batch needs at least one point")
         try require(rate > 0 && rate.isFinite, "learning rate λ must be finite and > 0, got \(rate)")
-        let meanWeight = (rate / (1 + rate)).squareRoot(), batchWeight = (rate / Double(b)).squareRoot()
-        let r = k + b + 1
+        let r = k + b, width = k + 2 * b, n = Swift.min(width, d)
 
         TallSkinny.columnMean(patch.first, into: &meanPoint)
         TallSkinny.columnMean(patch.second, into: &meanScore)
-        TallSkinny.copyColumns(of: lambda, 0..<k, into: &target.factors, at: 0)
-        TallSkinny.copyColumns(of: patch.first, 0..<b, into: &target.factors, at: k, scale: batchWeight, subtracting: meanPoint)
-        let shift = Matrix(rows: d, columns: 1, elements: mean)
-        TallSkinny.copyColumns(of: shift, 0..<1, into: &target.factors, at: k + b, scale: meanWeight, subtracting: meanPoint)
+        for i in 0..<d { rootPsi[i] = psi[i].squareRoot() }
+        fillScaledFactors(mean: mean, lambda: lambda, rate: rate)
 
-        patch.second.resizeColumns(to: b + 1)
-        TallSkinny.centerColumns(&patch.second, around: meanScore, scale: batchWeight, columns: 0..<b)
-        TallSkinny.setColumn(&patch.second, b, to: meanScore, scale: meanWeight)
-        patch.first.resizeColumns(to: b + 1)
-        TallSkinny.rowScaled(patch.second, by: psi, into: &patch.first)
-        var rq = Matrix(rows: r, columns: b + 1)
-        BLAS.gemm(target.factors, patch.second, transA: .transpose, into: &rq, aColumns: 0..<r)
-        BLAS.gemm(target.factors, rq, beta: 1, into: &patch.first, aColumns: 0..<r)
-        var t = BLAS.gemm(patch.second, patch.first, transA: .transpose)
-        t.symmetrize()
-        let decomposition = try SymmetricEigen(t, workspace: &eigen)
-        let m = decomposition.values.map { 0.5 + (0.25 + Swift.max($0, 0)).squareRoot() }
-        BLAS.gemm(patch.first, decomposition.vectors, into: &target.factors, cColumns: r..<(r + b + 1))
-        TallSkinny.scaleColumns(&target.factors, r..<(r + b + 1), by: m.map { 1 / $0 })
-        target.diagonalPart = psi
-        target.addedCount = r
+        var triangle: Matrix
+        if width <= d {
+            triangle = Matrix(rows: width, columns: width)
+            CholeskyQR.factor(&target.factors, r: &triangle, workspace: &qr)
+        } else {
+            triangle = target.factors
+        }
+        let spectrum = try Self.scaledSpectrum(triangle: triangle, rColumns: r)
+        if width <= d {
+            TallSkinny.multiplyRight(&target.factors, columns: 0..<n, by: spectrum.basis, scratch: &rowBlock)
+        } else {
+            TallSkinny.copyColumns(of: spectrum.basis, 0..<n, into: &target.factors, at: 0)
+            target.factors.resizeColumns(to: n)
+        }
+        let nu = spectrum.scaled
+        guard let smallest = nu.last, smallest > 0, smallest.isFinite, nu.allSatisfy(\.isFinite) else {
+            throw LinearAlgebraError.nonPositiveEigenvalue(index: nu.count - 1, value: nu.last ?? 0)
+        }
+        finishTarget(psi: psi, scaledEigenvalues: nu)
+        targetLogDeterminant = psi.reduce(0) { $0 + _log($1) } + nu.reduce(0) { $0 + _log($1) }
 
         var inner = BLAS.gemv(target.factors, meanScore, trans: .transpose)
         for i in target.subtractedColumns { inner[i] = -inner[i] }
@@ -118,38 +132,83 @@ extension PatchedBaMWorkspace {
         BLAS.gemv(target.factors, inner, beta: 1, into: &newMean)
         let keep = 1 / (1 + rate), move = rate / (1 + rate)
         for i in 0..<d { newMean[i] = keep * mean[i] + move * (newMean[i] + meanPoint[i]) }
-        return m
+        return (spectrum.match, nu)
     }
 
-    /// diag(S) into `targetDiagonal`. Cost 2D(K+2B+2) flops.
-    mutating func computeTargetDiagonal() {
-        for i in targetDiagonal.indices { targetDiagonal[i] = target.diagonalPart[i] }
-        TallSkinny.rowdot(target.factors, target.factors, columns: target.addedColumns, scale: 1,
-                          accumulatingInto: &targetDiagonal)
-        TallSkinny.rowdot(target.factors, target.factors, columns: target.subtractedColumns, scale: -1,
-                          accumulatingInto: &targetDiagonal)
-    }
-
-    /// log det S = Σ log ψᵢ + log det(I + RᵀΨ⁻¹R) − Σ log m_j for S = diag(ψ) + RRᵀ − PPᵀ, with
-    /// RᵀΨ⁻¹R formed a block of columns at a time in `scratch` (D rows, any number of columns ≥ 1,
-    /// restored on return). Cost 2D(K+B+1)² + (K+B+1)³/3 flops.
-    /// - Throws: `LinearAlgebraError` if the Cholesky fails (round-off only).
-    static func logDeterminant(of s: SignedLowRankPlusDiagonal, matchEigenvalues: [Double],
-                               scratch: inout Matrix) throws(LinearAlgebraError) -> Double {
-        let r = s.addedCount, width = scratch.columns, psi = s.diagonalPart
-        var gram = Matrix.identity(r)
-        var start = 0
-        while start < r {
-            let block = start..<Swift.min(start + width, r)
-            scratch.resizeColumns(to: block.count)
-            TallSkinny.copyColumns(of: s.factors, block, into: &scratch, at: 0)
-            TallSkinny.divideRows(&scratch, by: psi)
-            BLAS.gemm(s.factors, scratch, transA: .transpose, beta: 1, into: &gram, aColumns: 0..<r, cColumns: block)
-            start = block.upperBound
+    /// W = [Ψ^{-1/2}R, Ψ^{1/2}Q] into `target.factors` (D×(K+2B)): R = [Λ, √(λ/B)·XH,
+    /// √(λ/(1+λ))(μ − x̄)] and Q = [√(λ/B)·GH, √(λ/(1+λ))·ḡ], H the B×(B−1) contrasts. Needs x̄, ḡ
+    /// and √ψ. Cost 4DB(B−1) + O(D(K+2B)) flops.
+    private mutating func fillScaledFactors(mean: [Double], lambda: Matrix, rate: Double) {
+        let d = mean.count, k = lambda.columns, b = patch.first.columns, r = k + b, width = k + 2 * b
+        let meanWeight = (rate / (1 + rate)).squareRoot(), batchWeight = (rate / Double(b)).squareRoot()
+        target.factors.resizeColumns(to: width)
+        TallSkinny.copyColumns(of: lambda, 0..<k, into: &target.factors, at: 0)
+        if b > 1 {
+            BLAS.gemm(patch.first, contrasts, alpha: batchWeight, into: &target.factors, cColumns: k..<(r - 1))
+            BLAS.gemm(patch.second, contrasts, alpha: batchWeight, into: &target.factors, cColumns: r..<(width - 1))
         }
-        scratch.resizeColumns(to: width)
-        let capacitance = try Cholesky(gram)
-        return psi.reduce(0) { $0 + _log($1) } + capacitance.logDeterminant - matchEigenvalues.reduce(0) { $0 + _log($1) }
+        let shift = r - 1, scoreColumn = width - 1
+        rootPsi.withUnsafeBufferPointer { root in
+            target.factors.withElements { e in
+                for i in 0..<d {
+                    e[shift * d + i] = meanWeight * (mean[i] - meanPoint[i])
+                    e[scoreColumn * d + i] = meanWeight * meanScore[i]
+                }
+                for j in 0..<r { for i in 0..<d { e[j * d + i] /= root[i] } }
+                for j in r..<width { for i in 0..<d { e[j * d + i] *= root[i] } }
+            }
+        }
+    }
+
+    /// The small part of the factored match, from W = O·T (T n×(K+2B), its first `rColumns` columns
+    /// T₁ = OᵀΨ^{-1/2}R, the rest T₂ = OᵀΨ^{1/2}Q): c = (I + T₁T₁ᵀ)^{1/2} from the SVD of T₁,
+    /// y = c·T₂ = U_y·diag(σ)·Eᵀ, M^{1/2} = I − U_y·diag(1 − μ^{-1/2})·U_yᵀ and the SVD of c·M^{1/2},
+    /// whose left vectors are the rotation of O onto Ô and whose squared singular values are ν.
+    /// Cost O(n³).
+    /// - Throws: `LinearAlgebraError` from an SVD.
+    private static func scaledSpectrum(triangle t: Matrix, rColumns r: Int) throws(LinearAlgebraError)
+        -> (basis: Matrix, scaled: [Double], match: [Double]) {
+        let n = t.rows
+        let root = try SingularValueDecomposition(t.columns(0..<r))
+        var c = Matrix.identity(n)
+        let h = root.left
+        let growth = root.values.map { $0 * $0 / (1 + (1 + $0 * $0).squareRoot()) }
+        BLAS.gemm(TallSkinny.columnScaled(h, by: growth), h, transB: .transpose, beta: 1, into: &c)
+        let y = BLAS.gemm(c, t.columns(r..<t.columns))
+        let coupling = try SingularValueDecomposition(y)
+        let mu = coupling.values.map { 0.5 + (0.25 + $0 * $0).squareRoot() }
+        var half = Matrix.identity(n)
+        let u = coupling.left
+        BLAS.gemm(TallSkinny.columnScaled(u, by: mu.map { 1 / $0.squareRoot() - 1 }), u, transB: .transpose, beta: 1,
+                  into: &half)
+        let scaled = try SingularValueDecomposition(BLAS.gemm(c, half))
+        return (scaled.left, scaled.values.map { $0 * $0 }, mu)
+    }
+
+    /// Turns the rotated basis Ô in `target.factors` into the signed factors √|νⱼ − 1|·Ψ^{1/2}ôⱼ
+    /// (added for νⱼ ≥ 1, which come first), and writes diag(S)ᵢ = ψᵢ·max(1 + Σⱼ(νⱼ − 1)ôᵢⱼ², min ν)
+    /// into `targetDiagonal` — the scaled diagonal lies in [min ν, max ν], so the clamp only removes
+    /// round-off. One pass over D×n, 4Dn flops.
+    private mutating func finishTarget(psi: [Double], scaledEigenvalues nu: [Double]) {
+        let d = psi.count, n = nu.count, smallest = nu[n - 1]
+        for i in 0..<d { targetDiagonal[i] = 0 }
+        rootPsi.withUnsafeBufferPointer { root in
+            targetDiagonal.withUnsafeMutableBufferPointer { diagonal in
+                target.factors.withElements { e in
+                    for j in 0..<n {
+                        let excess = nu[j] - 1, scale = Swift.abs(excess).squareRoot()
+                        for i in 0..<d {
+                            let o = e[j * d + i]
+                            diagonal[i] += excess * o * o
+                            e[j * d + i] = o * scale * root[i]
+                        }
+                    }
+                    for i in 0..<d { diagonal[i] = psi[i] * Swift.max(1 + diagonal[i], smallest) }
+                }
+            }
+        }
+        target.diagonalPart = psi
+        target.addedCount = nu.firstIndex(where: { $0 < 1 }) ?? n
     }
 
     /// The post-patch mean of algorithm.md §4 into `out` (length D). Cost 4DK flops.

@@ -4,7 +4,7 @@ import LowRankLinalg
 /// updates of a Gaussian with covariance Ψ + ΛΛᵀ, each projected back onto that family by EM.
 ///
 /// One iteration (§5.5): draw B points from q, evaluate their scores, form the BaM update in
-/// low-rank form (`LowRankBaMUpdate`), patch its covariance (`PatchSolver`: by default the profile
+/// low-rank form (`LowRankBaMUpdate`, positive definite by construction), patch its covariance (`PatchSolver`: by default the profile
 /// solver `ProfilePatch`, or EM, `FactorAnalysisPatch`) warm-started at the current (ψ, Λ), and take
 /// the pre-patch mean (or the post-patch mean). Time per iteration O(D(K+B)² + n·D(K+B)(K+B)) for n
 /// patch passes plus B score evaluations; memory O(D(K+B)). Nothing D×D.
@@ -122,13 +122,12 @@ public struct PatchedBaM: VariationalAlgorithm {
                         timings: inout PhaseTimings, clock: inout PhaseClock) throws -> UpdateOutcome<LowRankGaussian> {
         var next = workspace.spare.take(dimension: q.dimension, rank: rank)
         do {
-            let m = try workspace.match(mean: q.mean, psi: q.psi, lambda: q.lambda, learningRate: rate, newMean: &next.mean)
+            _ = try workspace.match(mean: q.mean, psi: q.psi, lambda: q.lambda, learningRate: rate, newMean: &next.mean)
             timings.update += clock.lap()
             defer { timings.patch += clock.lap() }
-            workspace.computeTargetDiagonal()
             for i in 0..<q.dimension { next.psi[i] = q.psi[i] }
             TallSkinny.copyColumns(of: q.lambda, 0..<rank, into: &next.lambda, at: 0)
-            let patched = try runPatch(matchEigenvalues: m, psi: &next.psi, lambda: &next.lambda, workspace: &workspace,
+            let patched = try runPatch(psi: &next.psi, lambda: &next.lambda, workspace: &workspace,
                                        toleranceScale: toleranceScale)
             if meanUpdate == .postPatch {
                 PatchedBaMWorkspace.postPatchMean(previousMean: q.mean, psi: next.psi, lambda: next.lambda,
@@ -152,16 +151,13 @@ public struct PatchedBaM: VariationalAlgorithm {
 
     /// Runs the chosen patch in the workspace from the warm start (ψ, Λ) (algorithm.md §3): the passes
     /// over D (EM steps for `.em`), and the capacitance factor of the result.
-    private func runPatch(matchEigenvalues m: [Double], psi: inout [Double], lambda: inout Matrix,
+    private func runPatch(psi: inout [Double], lambda: inout Matrix,
                           workspace: inout PatchedBaMWorkspace,
                           toleranceScale: Double) throws -> (passes: Int, capacitance: Cholesky) {
         switch patch {
         case .em(let em):
-            let logDeterminant = em.convergenceTest == .klChange && em.tolerance > 0
-                ? try PatchedBaMWorkspace.logDeterminant(of: workspace.target, matchEigenvalues: m, scratch: &workspace.patch.first)
-                : 0
             let outcome = try em.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal,
-                                     logDeterminantOfTarget: logDeterminant, psi: &psi, lambda: &lambda,
+                                     logDeterminantOfTarget: workspace.targetLogDeterminant, psi: &psi, lambda: &lambda,
                                      workspace: &workspace.patch, toleranceScale: toleranceScale)
             return (outcome.emSteps, outcome.capacitance)
         case .profile(let profile):
