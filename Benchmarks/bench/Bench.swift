@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
         abstract: "Compare pBaM, BaM and ADVI: KL (or -ELBO) against gradient evaluations.")
 
     enum Experiment: String, ExpressibleByArgument, CaseIterable {
-        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, all, kernels, scaling
+        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, regression, all, kernels, scaling
         case scalingPoint = "scaling-point"
     }
 
@@ -43,6 +43,10 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Folder for the CSV, tables and SVG plots.")
     var output: String = "bench-results"
+
+    @Option(parsing: .upToNextOption,
+            help: "Run only these algorithms (pBaM, BaM, ADVI-LR, ADVI-D, ADVI-full; case-insensitive; default: all).")
+    var algorithms: [String] = []
 
     @Flag(help: "No progress on standard error.")
     var quiet = false
@@ -119,6 +123,7 @@ struct Bench: ParsableCommand {
             case .patch:
                 reports = [execute(try patchGaussianPlan(settings), seedList, progress),
                            execute(try patchRegressionPlan(settings), seedList, progress)]
+            case .regression: reports = [execute(try patchRegressionPlan(settings), seedList, progress)]
             case .all, .kernels, .scaling, .scalingPoint: continue
             }
             for report in reports {
@@ -142,7 +147,10 @@ struct Bench: ParsableCommand {
     }
 
     private func execute<Model>(_ plan: ExperimentPlan<Model>, _ seeds: [UInt64], _ progress: Progress) -> Report {
-        Report(experiment: plan.name, description: plan.description,
+        var plan = plan
+        let wanted = Set(algorithms.map { $0.lowercased() })
+        if !wanted.isEmpty { plan.algorithms.removeAll { !wanted.contains($0.name.lowercased()) } }
+        return Report(experiment: plan.name, description: plan.description,
                rows: plan.execute(seeds: seeds, checkpoints: checkpoints, progress: progress), budget: plan.budget)
     }
 }

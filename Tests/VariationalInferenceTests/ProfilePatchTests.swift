@@ -4,7 +4,7 @@ import TestSupport
 @testable import VariationalInference
 
 /// The profile-likelihood patch against plain EM run to full convergence, on implicit targets of the
-/// pBaM form S = Ψ + RRᵀ − PPᵀ built by the low-rank BaM match.
+/// pBaM form built by the low-rank BaM match.
 @Suite("Patch (profile likelihood)") struct ProfilePatchTests {
     /// KL(N(0,S) ‖ N(0, Ψ + ΛΛᵀ)) with log det S from a dense Cholesky.
     func trueKL(_ s: SignedLowRankPlusDiagonal, _ psi: [Double], _ lambda: Matrix) throws -> Double {
@@ -13,7 +13,7 @@ import TestSupport
     }
 
     /// A BaM update of a random q = N(μ, Ψ + ΛΛᵀ) towards a Gaussian target N(m, A Aᵀ + diag(c)), from a
-    /// batch of B points of q: S has the pBaM form with K + B + 1 added and B + 1 subtracted columns.
+    /// batch of B points of q: S in the factored form of `LowRankBaMUpdate`, around q's ψ.
     func pBaMTarget(d: Int, k: Int, b: Int, rate: Double, seed: UInt64)
         throws -> (target: SignedLowRankPlusDiagonal, psi: [Double], lambda: Matrix) {
         var rng = Xoshiro256StarStar(seed: seed)
@@ -33,6 +33,36 @@ import TestSupport
         let update = try LowRankBaMUpdate(mean: q.mean, psi: q.psi, lambda: q.lambda, points: points, scores: scores,
                                           learningRate: rate)
         return (update.covariance, q.psi, q.lambda)
+    }
+
+    /// With pBaM's target the first evaluation of a patch starts from the exact eigenvectors of
+    /// Ψ^{-1/2}SΨ^{-1/2} at the warm ψ: its eigen solve converges in one pass, with Ritz values equal
+    /// to the match's scaled eigenvalues ν (to 1e-10 relative), where the warm basis of an unrelated
+    /// earlier patch needs more.
+    @Test func theFirstEvaluationStartsFromTheExactEigenbasis() throws {
+        let (d, k) = (40, 4)
+        let (s, psi, lambda) = try pBaMTarget(d: d, k: k, b: 8, rate: 1e3, seed: 9)
+        let nu = try SymmetricEigen(BLAS.gemm(BLAS.gemm(Matrix.diagonal(psi.map { 1 / $0.squareRoot() }), denseMatrix(s)),
+                                             Matrix.diagonal(psi.map { 1 / $0.squareRoot() }))).values.reversed()
+        let (other, _, _) = try pBaMTarget(d: d, k: k, b: 8, rate: 1e3, seed: 10)
+        for exact in [true, false] {
+            var profile = ProfilePatchWorkspace(dimension: d, rank: k, patch: .standard)
+            for i in 0..<d { profile.logPsi[i] = _log(psi[i]) }
+            var passes = 0
+            profile.beginPatch()
+            _ = try profile.evaluate(trial: false, target: other, targetDiagonal: other.diagonal, warmLambda: lambda,
+                                     tolerance: 1e-10, passLimit: 200, passes: &passes)
+            passes = 0
+            profile.beginPatch(scaledEigenbasis: exact)
+            _ = try profile.evaluate(trial: false, target: s, targetDiagonal: s.diagonal, warmLambda: lambda,
+                                     tolerance: 1e-10, passLimit: 200, passes: &passes)
+            if exact {
+                #expect(passes == 1)
+                #expect(relativeError(Array(profile.eigen.values.prefix(k)), Array(nu.prefix(k))) < 1e-10)
+            } else {
+                #expect(passes > 1)
+            }
+        }
     }
 
     /// Plain EM (η = 1, no convergence test) for `steps` steps: the reference optimum.

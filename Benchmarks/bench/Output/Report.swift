@@ -26,13 +26,13 @@ struct Report {
     /// A Markdown table: for each algorithm, the value at 10% and 100% of the budget (median over
     /// seeds), gradient evaluations and wall seconds to reach KL thresholds (Gaussian targets) or the
     /// mean error, seconds per iteration, and pBaM's mean patch passes per iteration (weighted by the
-    /// iterations between checkpoints).
+    /// iterations between checkpoints) with the most passes of one iteration after t = 10.
     func table() -> String {
         let thresholds = [1.0, 0.1, 0.01]
         let name = isGaussian ? "KL(q||p)" : "-ELBO"
         var header = "| algorithm | setting | \(name) @ \(budget / 10) | \(name) @ \(budget) |"
         header += isGaussian ? thresholds.map { " evals (s) to KL<\($0) |" }.joined() : " mean error |"
-        header += " s/iter | patch passes/iter |\n|" + String(repeating: "---|", count: isGaussian ? 9 : 7) + "\n"
+        header += " s/iter | patch passes/iter (max after t=10) |\n|" + String(repeating: "---|", count: isGaussian ? 9 : 7) + "\n"
         var out = "### \(experiment): \(description)\n\n" + header
         for (_, group) in groups {
             let seeds = Dictionary(grouping: group, by: \.labels.seed).values.map { $0.sorted { $0.gradientEvaluations < $1.gradientEvaluations } }
@@ -51,7 +51,9 @@ struct Report {
                 line += " \(format(median(seeds.compactMap { $0.last?.metrics.meanError }))) |"
             }
             let perIteration = seeds.compactMap { run in run.last.map { $0.iteration > 0 ? $0.wallSeconds / Double($0.iteration) : nil } ?? nil }
-            line += " \(format(median(perIteration))) | \(format(median(seeds.compactMap(meanPatchPasses)), digits: 3)) |"
+            let maxAfter10 = group.compactMap(\.emStepsMaxAfter10).max()
+            line += " \(format(median(perIteration))) | \(format(median(seeds.compactMap(meanPatchPasses)), digits: 3))"
+                + (maxAfter10.map { " (\($0))" } ?? "") + " |"
             let statuses = Set(group.map(\.status).filter { $0 != "ok" })
             out += line + (statuses.isEmpty ? "" : " (\(statuses.sorted().last!))") + "\n"
         }

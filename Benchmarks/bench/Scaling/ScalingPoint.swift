@@ -113,7 +113,7 @@ func measureScalingPoint(algorithm name: String, dimension d: Int, rank k: Int, 
     // The E1 score is 4DrB flops (two products with the target's D×r Woodbury factor); ADVI-LR's
     // iteration has no flop count in algorithm.md beyond its order, so it gets no rate.
     let count = fixedEMSteps > 0
-        ? PatchedBaMFlopCount(dimension: d, rank: k, batchSize: b, emSteps: Int(emSteps), logDeterminant: false)
+        ? PatchedBaMFlopCount(dimension: d, rank: k, batchSize: b, emSteps: Int(emSteps))
         : PatchedBaMFlopCount(dimension: d, rank: k, batchSize: b, profilePasses: Int(emSteps),
                               oversampling: ProfilePatch.standard.oversampling)
     let flops = name == "pbam" ? count.total + 4 * Double(d * k * b) : .nan
@@ -121,9 +121,9 @@ func measureScalingPoint(algorithm name: String, dimension d: Int, rank k: Int, 
         guard let n = r.emSteps, n > 0 else { return nil }
         return r.timings.patch / Double(n)
     }.sorted()
-    let factorColumns = name == "pbam" ? k + 2 * b + 3 : k + b + 2
-    let nn = measureGemm(KernelShape(name: "NN", m: d, k: k + 2 * b + 2, n: k))
-    let tn = measureGemm(KernelShape(name: "TN", m: k + 2 * b + 2, k: d, n: k, transA: .transpose))
+    let factorColumns = name == "pbam" ? k + 2 * b + 1 : k + b + 2
+    let nn = measureGemm(KernelShape(name: "NN", m: d, k: k + 2 * b, n: k))
+    let tn = measureGemm(KernelShape(name: "TN", m: k + 2 * b, k: d, n: k, transA: .transpose))
     return ScalingMeasurement(
         algorithm: name, dimension: d, rank: k, batch: b, iterations: reports.count, secondsPerIteration: seconds,
         sampling: median { $0.timings.sampling }, scores: median { $0.timings.scores },

@@ -7,10 +7,13 @@ struct Checkpoint {
     var metrics: Metrics
     /// Mean EM steps per iteration since the previous checkpoint (pBaM), or nil.
     var emSteps: Double?
+    /// The most EM steps (patch passes) of one iteration since the previous checkpoint, over the
+    /// iterations after t = 10 only (pBaM), or nil.
+    var emStepsMaxAfter10: Int?
     var status: String
 
     static let csvHeader = "experiment,algorithm,dimension,rank,batch,setting,seed,iteration,grad_evals,wall_seconds,"
-        + "kl_reverse,kl_forward,objective,mean_error,em_steps,status"
+        + "kl_reverse,kl_forward,objective,mean_error,em_steps,em_steps_max_after_t10,status"
 
     /// The row as CSV (missing metrics are empty fields).
     var csvLine: String {
@@ -18,7 +21,8 @@ struct Checkpoint {
         return [labels.experiment, labels.algorithm, "\(labels.dimension)", "\(labels.rank)", "\(labels.batch)",
                 labels.setting, "\(labels.seed)", "\(iteration)",
                 "\(gradientEvaluations)", "\(wallSeconds)", field(metrics.klReverse), field(metrics.klForward),
-                field(metrics.objective), field(metrics.meanError), field(emSteps), status].joined(separator: ",")
+                field(metrics.objective), field(metrics.meanError), field(emSteps),
+                emStepsMaxAfter10.map { "\($0)" } ?? "", status].joined(separator: ",")
     }
 }
 

@@ -22,14 +22,15 @@ func runCheckpointed<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
 ) -> [Checkpoint] {
     var generator = Xoshiro256StarStar(seed: labels.seed)
     var rows: [Checkpoint] = []
-    var emTotal = 0, emIterations = 0
+    var emTotal = 0, emIterations = 0, emMaxAfter10: Int?, globalIteration = 0
     func record(_ q: Algorithm.Approximation, iteration: Int, evaluations: Int, seconds: Double, status: String) {
         let metrics = evaluation.metrics(q)
         rows.append(Checkpoint(labels: labels, iteration: iteration, gradientEvaluations: evaluations, wallSeconds: seconds,
                                metrics: metrics, emSteps: emIterations > 0 ? Double(emTotal) / Double(emIterations) : nil,
-                               status: status))
+                               emStepsMaxAfter10: emMaxAfter10, status: status))
         emTotal = 0
         emIterations = 0
+        emMaxAfter10 = nil
         progress.report(labels, evaluations: evaluations, budget: budget, metrics: metrics)
     }
     var state: Algorithm.State
@@ -46,7 +47,9 @@ func runCheckpointed<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
             if let steps = info.emSteps {
                 emTotal += steps
                 emIterations += 1
+                if globalIteration > 10 { emMaxAfter10 = Swift.max(emMaxAfter10 ?? 0, steps) }
             }
+            globalIteration += 1
             switch info.status {
             case .ok: break
             case .reverted: reverted += 1

@@ -1,4 +1,4 @@
-/// The thin singular value decomposition A = U·diag(s)·Vᵀ of an m×n matrix (`dgesvd`).
+/// The thin singular value decomposition A = U·diag(s)·Vᵀ of an m×n matrix (`dgesdd`).
 ///
 /// With p = min(m, n): `left` is m×p and `rightTransposed` p×n, both with orthonormal rows or
 /// columns, and `values` are s₁ ≥ … ≥ sₚ ≥ 0. Each sⱼ has an absolute error of about ε·s₁, so that
@@ -22,8 +22,9 @@ public struct SingularValueDecomposition: Sendable {
         var copy = a
         var s = [Double](repeating: 0, count: p)
         var u = Matrix(rows: a.rows, columns: p), vt = Matrix(rows: p, columns: a.columns)
-        var work = [Double](repeating: 0, count: LAPACK.gesvdWorkspaceSize(rows: a.rows, columns: a.columns))
-        try LAPACK.gesvd(&copy, values: &s, u: &u, vt: &vt, work: &work)
+        var work = [Double](repeating: 0, count: LAPACK.gesddWorkspaceSize(rows: a.rows, columns: a.columns))
+        var iwork = [Int32](repeating: 0, count: 8 * p)
+        try LAPACK.gesdd(&copy, values: &s, u: &u, vt: &vt, work: &work, iwork: &iwork)
         left = u
         values = s
         rightTransposed = vt

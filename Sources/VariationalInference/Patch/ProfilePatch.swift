@@ -126,12 +126,15 @@ public struct ProfilePatch: Sendable, Equatable {
     }
 
     /// The in-place form: (ψ, Λ) hold the warm start on entry and the patch on return. `profile`
-    /// keeps the eigen basis, so consecutive patches of nearby targets (pBaM's) start warm.
+    /// keeps the eigen basis, so consecutive patches of nearby targets (pBaM's) start warm;
+    /// `scaledEigenbasis` says that the target comes from pBaM's match around this ψ (its diagonal
+    /// part equal to ψ), so that the first evaluation starts from the exact eigenvectors.
     /// - Returns: passes over D, whether the tolerance was met, and the Cholesky factor of
     ///   I + ΛᵀΨ⁻¹Λ for the returned (ψ, Λ).
     func run(target: SignedLowRankPlusDiagonal, targetDiagonal: [Double], psi: inout [Double], lambda: inout Matrix,
              workspace: inout PatchWorkspace, profile: inout ProfilePatchWorkspace,
-             toleranceScale: Double = 1) throws -> (passes: Int, converged: Bool, capacitance: Cholesky) {
+             toleranceScale: Double = 1, scaledEigenbasis: Bool = false) throws
+        -> (passes: Int, converged: Bool, capacitance: Cholesky) {
         try requireDimension(psi.count, target.dimension, "patch ψ")
         try requireDimension(lambda.rows, target.dimension, "patch Λ rows")
         try profile.prepare(dimension: target.dimension, rank: lambda.columns)
@@ -147,7 +150,7 @@ public struct ProfilePatch: Sendable, Equatable {
         profile.setBounds(floor: _log(jitter), maxChange: maxLogChange)
         var passes = 1
         let evaluationLimit = maxPasses - 1
-        profile.beginPatch()
+        profile.beginPatch(scaledEigenbasis: scaledEigenbasis && target.diagonalPart == psi)
         var value = try profile.evaluate(trial: false, target: target, targetDiagonal: targetDiagonal,
                                          warmLambda: lambda, tolerance: eigenTolerance, passLimit: evaluationLimit,
                                          passes: &passes)

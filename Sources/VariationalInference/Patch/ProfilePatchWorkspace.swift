@@ -29,6 +29,8 @@ public struct ProfilePatchWorkspace: Sendable {
     private var generator = Xoshiro256StarStar(seed: 0x5EED_BA5E)
     /// Whether the next evaluation starts a new patch (and refreshes the eigen basis).
     private var startsPatch = false
+    /// Whether the patch that starts has a target in scaled eigenbasis form around the warm ψ.
+    private var startsAtScaledEigenbasis = false
 
     /// Buffers for dimension D and rank K with the patch's oversampling and memory.
     public init(dimension: Int, rank: Int, patch: ProfilePatch) {
@@ -126,10 +128,14 @@ public struct ProfilePatchWorkspace: Sendable {
         return slope
     }
 
-    /// Seeds the eigen basis on first use (from Ψ^{-1/2}[Λ, F] with the current `rootPsi`), or
-    /// refreshes its oversampling columns at the start of a patch (`ScaledTargetEigen.refresh`).
+    /// At the start of a patch whose target is in pBaM's scaled eigenbasis form around the warm ψ,
+    /// seeds the eigen basis with its exact leading eigenvectors; otherwise seeds it on first use
+    /// (from Ψ^{-1/2}[Λ, F] with the current `rootPsi`), or refreshes its oversampling columns at the
+    /// start of a patch (`ScaledTargetEigen.refresh`).
     mutating func prepareBasis(target: SignedLowRankPlusDiagonal, warmLambda: Matrix) {
-        if !eigen.isSeeded {
+        if startsPatch && startsAtScaledEigenbasis {
+            eigen.seedFromScaledEigenbasis(factors: target.factors, rootPsi: rootPsi)
+        } else if !eigen.isSeeded {
             eigen.seed(lambda: warmLambda, factors: target.factors, rootPsi: rootPsi)
         } else if startsPatch {
             eigen.refresh(rank: rank, factors: target.factors, rootPsi: rootPsi, using: &generator)
@@ -138,9 +144,12 @@ public struct ProfilePatchWorkspace: Sendable {
     }
 
     /// Marks the start of a new patch: the next evaluation refreshes the eigen basis with directions
-    /// of the new target, and the L-BFGS memory is cleared.
-    mutating func beginPatch() {
+    /// of the new target — its exact leading eigenvectors when `scaledEigenbasis` says that the
+    /// target's factors are pBaM's scaled eigenbasis around the warm ψ (`LowRankBaMUpdate`) — and
+    /// the L-BFGS memory is cleared.
+    mutating func beginPatch(scaledEigenbasis: Bool = false) {
         startsPatch = true
+        startsAtScaledEigenbasis = scaledEigenbasis
         bfgs.reset()
     }
 

@@ -61,6 +61,24 @@ struct ScaledTargetEigen: Sendable {
         isSeeded = true
     }
 
+    /// Seeds the basis with the exact leading eigenvectors of S̃ for a target built by pBaM's match
+    /// at the current ψ: there S = Ψ^{1/2}(I + Ô·diag(ν − 1)·Ôᵀ)Ψ^{1/2} with the factor columns
+    /// √|νⱼ − 1|·Ψ^{1/2}ôⱼ ordered by descending ν, so Ψ^{-1/2}·(column j) is ôⱼ up to its scale. The
+    /// first min(n, p + q) basis columns become those directions (the rest are kept from the last
+    /// solve), then the basis is orthonormalized. Cost Dn + 6Dn² flops.
+    mutating func seedFromScaledEigenbasis(factors: Matrix, rootPsi: [Double]) {
+        let d = basis.rows, count = Swift.min(columns, factors.columns)
+        factors.elements.withUnsafeBufferPointer { source in
+            basis.withElements { e in
+                for j in 0..<count {
+                    for i in 0..<d { e[j * d + i] = source[j * d + i] / rootPsi[i] }
+                }
+            }
+        }
+        orthonormalizeBasis()
+        isSeeded = true
+    }
+
     /// Replaces the last n − `rank` basis columns by Ψ^{-1/2}·F·Ω for a fresh Gaussian Ω
     /// ((p+q)×(n − rank), from `generator`) and re-orthonormalizes the basis: a randomized range
     /// finder on the directions that the new target adds, so that an eigenvector that the warm basis

@@ -165,7 +165,7 @@ public struct PatchedBaM: VariationalAlgorithm {
             defer { workspace.profile = state }
             let outcome = try profile.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal, psi: &psi,
                                           lambda: &lambda, workspace: &workspace.patch, profile: &state,
-                                          toleranceScale: toleranceScale)
+                                          toleranceScale: toleranceScale, scaledEigenbasis: true)
             return (outcome.passes, outcome.capacitance)
         case .truncatedEigen(let truncated):
             var state = workspace.takeProfile() ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank,
