@@ -71,6 +71,20 @@ import Testing
         #expect(evaluated.withLock { $0 } == expected, "each worker stops at its own first failure")
     }
 
+    @Test func smallLAPACKCallsRunOnOneThreadAndPassTheirErrorsOn() throws {
+        let original = BLAS.threadCount
+        defer { BLAS.setThreadCount(original) }
+        BLAS.setThreadCount(2)
+        var seen = 0
+        BLAS.runSmall(order: BLAS.smallOrder) { seen = BLAS.threadCount }
+        #expect(seen == 1)
+        #expect(eventually { BLAS.threadCount == 2 }, "restored after success")
+        #expect(throws: LinearAlgebraError.singularTriangularFactor(diagonalIndex: 3)) {
+            try BLAS.runSmall(order: 4) { () throws(LinearAlgebraError) in throw .singularTriangularFactor(diagonalIndex: 3) }
+        }
+        #expect(eventually { BLAS.threadCount == 2 }, "restored after an error")
+    }
+
     @Test func blasIsSingleThreadedInsideAndRestoredAfterSuccessAndError() throws {
         let original = BLAS.threadCount
         defer { BLAS.setThreadCount(original) }

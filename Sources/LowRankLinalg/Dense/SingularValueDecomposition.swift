@@ -4,7 +4,8 @@
 /// columns, and `values` are s₁ ≥ … ≥ sₚ ≥ 0. Each sⱼ has an absolute error of about ε·s₁, so that
 /// the small singular values of a product are kept far more accurately than the eigenvalues of its
 /// Gram matrix would keep them. Cost about 4mn² + 8n³ flops (m ≥ n); meant for the small matrices of
-/// pBaM's match ((K+2B)×(K+2B) at most) and for dense references.
+/// pBaM's match ((K+2B)×(K+2B) at most) and for dense references. Orders up to `BLAS.smallOrder`
+/// run on one OpenBLAS thread (`BLAS.runSmall`).
 public struct SingularValueDecomposition: Sendable {
     /// U (m×p), orthonormal columns.
     public let left: Matrix
@@ -24,7 +25,9 @@ public struct SingularValueDecomposition: Sendable {
         var u = Matrix(rows: a.rows, columns: p), vt = Matrix(rows: p, columns: a.columns)
         var work = [Double](repeating: 0, count: LAPACK.gesddWorkspaceSize(rows: a.rows, columns: a.columns))
         var iwork = [Int32](repeating: 0, count: 8 * p)
-        try LAPACK.gesdd(&copy, values: &s, u: &u, vt: &vt, work: &work, iwork: &iwork)
+        try BLAS.runSmall(order: Swift.max(a.rows, a.columns)) { () throws(LinearAlgebraError) in
+            try LAPACK.gesdd(&copy, values: &s, u: &u, vt: &vt, work: &work, iwork: &iwork)
+        }
         left = u
         values = s
         rightTransposed = vt

@@ -1,7 +1,8 @@
 /// The eigen decomposition A = V·diag(w)·Vᵀ of a symmetric n×n matrix (`dsyevd`).
 ///
 /// `values` are ascending, `vectors` has orthonormal columns (VᵀV = I). Cost about 9n³ flops; meant
-/// for the small (B+1)×(B+1) and K×K matrices of BaM and pBaM and for dense references.
+/// for the small (B+1)×(B+1) and K×K matrices of BaM and pBaM and for dense references. Orders up to
+/// `BLAS.smallOrder` run on one OpenBLAS thread (`BLAS.runSmall`).
 public struct SymmetricEigen: Sendable {
     /// The eigenvalues w₁ ≤ … ≤ wₙ.
     public let values: [Double]
@@ -22,7 +23,9 @@ public struct SymmetricEigen: Sendable {
         precondition(a.rows == workspace.order, "SymmetricEigen: A is \(a.rows)×\(a.columns), workspace order \(workspace.order)")
         var v = a
         var w = [Double](repeating: 0, count: a.rows)
-        try LAPACK.syevd(&v, values: &w, triangle: .lower, work: &workspace.work, iwork: &workspace.iwork)
+        try BLAS.runSmall(order: a.rows) { () throws(LinearAlgebraError) in
+            try LAPACK.syevd(&v, values: &w, triangle: .lower, work: &workspace.work, iwork: &workspace.iwork)
+        }
         values = w
         vectors = v
     }
