@@ -71,3 +71,40 @@ import TestSupport
         #expect(rotated.columns(0..<2) == a.columns(0..<2) && rotated.columns(7..<8) == a.columns(7..<8))
     }
 }
+
+/// Non-finite and empty inputs at the factorization boundaries: typed errors, never a NaN result.
+@Suite("Non-finite inputs to LowRankLinalg") struct NonFiniteInputTests {
+    @Test(arguments: [Double.nan, .infinity, -.infinity])
+    func choleskyAndEigenRejectNonFiniteEntries(value: Double) {
+        let a = Matrix(rows: 3, columns: 3, elements: [4, 1, value, 1, 3, 0, value, 0, 2])
+        #expect(throws: LinearAlgebraError.self) { try Cholesky(a) }
+        if case .success = Cholesky.attempt(a) { Issue.record("Cholesky.attempt accepted \(value)") }
+        #expect(throws: LinearAlgebraError.nonFinite(context: "lower triangle of the 3×3 matrix passed to SymmetricEigen")) {
+            try SymmetricEigen(a)
+        }
+    }
+
+    @Test func choleskyOfAnOverflowingMatrixIsNonFinite() {
+        let a = Matrix(rows: 2, columns: 2, elements: [1e300, 1e300, 1e300, 1e300 * 1.5])
+        #expect(throws: LinearAlgebraError.self) { try Cholesky(1e10 * a) }
+    }
+
+    @Test func gemmWithAnEmptyInnerDimensionAndBetaZeroWritesZeros() {
+        let a = Matrix(rows: 3, columns: 0), b = Matrix(rows: 0, columns: 2)
+        var c = Matrix(rows: 3, columns: 2, repeating: .nan)
+        BLAS.gemm(a, b, into: &c)
+        #expect(c == Matrix(rows: 3, columns: 2))
+        var d = Matrix(rows: 3, columns: 2, repeating: 2)
+        BLAS.gemm(a, b, beta: 0.5, into: &d)
+        #expect(d == Matrix(rows: 3, columns: 2, repeating: 1))
+    }
+
+    @Test func lowRankPlusDiagonalRejectsAnOverflowingCapacitance() {
+        #expect(throws: LinearAlgebraError.self) {
+            try LowRankPlusDiagonal(psi: [1, 1, 1], lambda: Matrix(rows: 3, columns: 1, repeating: 1e200))
+        }
+        #expect(throws: LinearAlgebraError.self) {
+            try LowRankPlusDiagonal(psi: [1e-310, 1, 1], lambda: Matrix(rows: 3, columns: 1, repeating: 1))
+        }
+    }
+}

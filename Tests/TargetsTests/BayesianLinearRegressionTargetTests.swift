@@ -33,6 +33,7 @@ import VariationalInference
             case .invalidArgument: return "invalidArgument"
             case .dimensionMismatch: return "dimensionMismatch"
             case .nonFinite: return "nonFinite"
+            case .noAcceptedSteps: return "noAcceptedSteps"
             }
         } catch {
             return "other"

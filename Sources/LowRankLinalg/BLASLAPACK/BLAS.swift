@@ -6,7 +6,8 @@ import CLapack
 /// and stops with the sizes in the message. Routines that write a result take it `inout` so that hot
 /// loops can reuse the storage; the convenience forms return a new value.
 public enum BLAS {
-    /// C ← α·op(A)·op(B) + β·C (`dgemm`). C must already be op(A).rows × op(B).columns.
+    /// C ← α·op(A)·op(B) + β·C (`dgemm`). C must already be op(A).rows × op(B).columns. With β = 0, C is
+    /// not read (BLAS semantics), also when the inner dimension is 0: C is then set to 0.
     ///
     /// `aColumns`, `bColumns` and `cColumns` restrict an operand to a contiguous range of its columns
     /// (a column range of a column-major matrix is itself a column-major block with the same leading
@@ -28,7 +29,9 @@ public enum BLAS {
         let cRows = c.rows
         guard k > 0 else {
             if beta != 1 {
-                c.withElements { e in for i in (cRange.lowerBound * cRows)..<(cRange.upperBound * cRows) { e[i] *= beta } }
+                c.withElements { e in
+                    for i in (cRange.lowerBound * cRows)..<(cRange.upperBound * cRows) { e[i] = beta == 0 ? 0 : e[i] * beta }
+                }
             }
             return
         }

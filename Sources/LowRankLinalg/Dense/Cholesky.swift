@@ -8,13 +8,18 @@ public struct Cholesky: Sendable {
 
     /// Factors the symmetric matrix `a`, reading its lower triangle only.
     /// - Throws: `LinearAlgebraError.notPositiveDefinite(leadingMinor:)` (1-based order of the first
-    ///   leading minor that is not positive definite).
+    ///   leading minor that is not positive definite); `.nonFinite` when the factor holds a NaN or an
+    ///   infinity (the lower triangle of `a` did, or the factorization overflowed: `dpotrf` itself
+    ///   only tests the pivots for ≤ 0).
     public init(_ a: Matrix) throws(LinearAlgebraError) {
         var factor = a
         try LAPACK.potrf(&factor, triangle: .lower)
         let n = factor.rows
         factor.withElements { e in
             for j in 0..<n { for i in 0..<j { e[i + j * n] = 0 } }
+        }
+        guard factor.isFinite else {
+            throw .nonFinite(context: "Cholesky factor of a \(n)×\(n) matrix (NaN or infinite input, or overflow)")
         }
         lower = factor
     }

@@ -11,7 +11,8 @@ public struct SymmetricEigen: Sendable {
 
     /// Decomposes the symmetric matrix `a`, reading its lower triangle. Allocates its own scratch;
     /// use `init(_:workspace:)` in a loop.
-    /// - Throws: `LinearAlgebraError.eigenDecompositionFailed(info:)` if LAPACK did not converge.
+    /// - Throws: `LinearAlgebraError.nonFinite` for a NaN or an infinity in the lower triangle;
+    ///   `.eigenDecompositionFailed(info:)` if LAPACK did not converge.
     public init(_ a: Matrix) throws(LinearAlgebraError) {
         var workspace = SymmetricEigenWorkspace(order: a.rows)
         try self.init(a, workspace: &workspace)
@@ -19,8 +20,15 @@ public struct SymmetricEigen: Sendable {
 
     /// Decomposes `a` with scratch from `workspace`, whose order must equal a.rows. Allocates only
     /// the n×n result.
+    /// - Throws: `.nonFinite` when the lower triangle of `a` holds a NaN or an infinity;
+    ///   `.eigenDecompositionFailed(info:)` if LAPACK did not converge.
     public init(_ a: Matrix, workspace: inout SymmetricEigenWorkspace) throws(LinearAlgebraError) {
         precondition(a.rows == workspace.order, "SymmetricEigen: A is \(a.rows)×\(a.columns), workspace order \(workspace.order)")
+        let n = a.rows
+        let finite = a.elements.withUnsafeBufferPointer { e in
+            (0..<n).allSatisfy { j in (j..<n).allSatisfy { i in e[i + j * n].isFinite } }
+        }
+        guard finite else { throw .nonFinite(context: "lower triangle of the \(n)×\(n) matrix passed to SymmetricEigen") }
         var v = a
         var w = [Double](repeating: 0, count: a.rows)
         try BLAS.runSmall(order: a.rows) { () throws(LinearAlgebraError) in

@@ -44,7 +44,7 @@ public struct ADVILowRank: VariationalAlgorithm {
     public init(rank: Int, batchSize: Int, optimizer: Adam, parameterization: VarianceParameterization = .logVariance,
                 initialization: LowRankInitialization = .random(lambdaScale: 1), maxRetries: Int = 10,
                 maxBadUpdates: Int = 50) throws {
-        try require(rank >= 1, "ADVI-LR rank K must be ≥ 1, got \(rank)")
+        try validateRank("ADVI-LR", rank: rank)
         try validateSafeguardSettings("ADVI-LR", batchSize: batchSize, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates)
         if case .clampedVariance(let floor) = parameterization {
             try require(floor > 0 && floor.isFinite, "ADVI-LR variance floor must be finite and > 0, got \(floor)")
@@ -79,6 +79,8 @@ public struct ADVILowRank: VariationalAlgorithm {
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
+        try require(q.rank == rank, "the state's approximation has rank \(q.rank), this ADVILowRank has rank K = \(rank); "
+                    + "warm-start from a state of the same rank, or pass the approximation as initialization: .given(q)")
         state.workspace.reshape(dimension: q.dimension, rank: q.rank, batchSize: batchSize)
         var rate = optimizer.schedule.value(at: state.moments.steps)
         return try state.safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {

@@ -110,7 +110,7 @@ public enum StepSizeSchedule: Sendable, Equatable {
         }
     }
 
-    /// Throws unless every rate is finite and > 0 (final ≥ 0) and steps ≥ 1.
+    /// Throws unless every rate is finite and > 0 (0 ≤ final ≤ initial) and steps ≥ 1.
     func validate() throws(VariationalInferenceError) {
         switch self {
         case .constant(let rate):
@@ -118,6 +118,7 @@ public enum StepSizeSchedule: Sendable, Equatable {
         case .linearDecay(let initial, let final, let steps), .cosineDecay(let initial, let final, let steps):
             try require(initial > 0 && initial.isFinite, "initial step size must be finite and > 0, got \(initial)")
             try require(final >= 0 && final.isFinite, "final step size must be finite and ≥ 0, got \(final)")
+            try require(final <= initial, "a decay's final step size (\(final)) must be ≤ its initial one (\(initial))")
             try require(steps >= 1, "decay steps must be ≥ 1, got \(steps)")
         }
     }

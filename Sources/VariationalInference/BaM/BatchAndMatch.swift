@@ -57,7 +57,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
-        let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
+        let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier)
         return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations, timings in
             var clock = PhaseClock()
             let points = q.sample(count: batchSize, using: &generator)

@@ -14,6 +14,21 @@ public enum LearningRateSchedule: Sendable, Equatable {
         }
     }
 
+    /// λ_t times the safeguards' multiplier, checked: a schedule that decays to 0 in floating point
+    /// (e.g. `.decaying(initial: 64, exponent: 400)` at t = 5) or a multiplier halved to 0 is an
+    /// error that says so, not a step with λ = 0 that changes nothing.
+    /// - Throws: `VariationalInferenceError.invalidArgument` naming t, λ_t and the multiplier when
+    ///   the product is not finite and > 0.
+    func checkedValue(at t: Int, multiplier: Double) throws(VariationalInferenceError) -> Double {
+        let base = value(at: t), rate = base * multiplier
+        guard rate > 0 && rate.isFinite else {
+            throw .invalidArgument("λ_t underflowed or overflowed at t = \(t): the schedule \(self) gives \(base), "
+                                   + "the safeguards' multiplier is \(multiplier), so λ = \(rate); use a slower decay "
+                                   + "(a smaller exponent) or fewer iterations")
+        }
+        return rate
+    }
+
     /// Throws unless λ₀ is finite and > 0 and the exponent finite and ≥ 0.
     func validate() throws(VariationalInferenceError) {
         switch self {

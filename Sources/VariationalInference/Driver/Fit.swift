@@ -14,6 +14,12 @@ public struct FitResult<Algorithm: VariationalAlgorithm> {
     public var stopReason: StopReason
     /// Wall-clock seconds of this call.
     public var elapsedSeconds: Double
+    /// Iterations whose update was accepted (`.ok` or `.retried`), out of `iterations`.
+    public var acceptedSteps: Int
+    /// Iterations whose update was rejected and undone (`.reverted`).
+    public var revertedSteps: Int
+    /// Recoverable failures redone with a fresh batch, summed over the iterations.
+    public var retries: Int
 }
 
 /// A fit that could not go on: the error that stopped it, with the last good approximation.
@@ -40,7 +46,9 @@ public struct FitFailure<Approximation: GaussianApproximation>: Error {
 ///   - state: a state from an earlier fit to continue from (warm start); nil starts afresh from
 ///     `algorithm.initialState`.
 /// - Throws: ``VariationalInferenceError`` for bad options or a model of the wrong dimension;
-///   ``FitFailure`` (with the last good approximation) when an iteration fails for good.
+///   ``FitFailure`` (with the last good approximation) when an iteration fails for good, or with
+///   `VariationalInferenceError.noAcceptedSteps` when the fit ran iterations and every one of them
+///   was reverted (a fit that changed nothing is not reported as a success).
 public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     _ algorithm: Algorithm, model: Model, using generator: inout Xoshiro256StarStar, options: FitOptions,
     from state: Algorithm.State? = nil
@@ -64,17 +72,23 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     }
     let clock = ContinuousClock()
     let started = clock.now
-    var iterations = 0, evaluations = 0, quietStreak = 0
+    var iterations = 0, evaluations = 0, quietStreak = 0, accepted = 0, reverted = 0, retries = 0
 
     func elapsed() -> Double { (clock.now - started).inSeconds }
-    func result(_ reason: StopReason) -> FitResult<Algorithm> {
-        FitResult(state: current, approximation: algorithm.approximation(of: current), iterations: iterations,
-                  gradientEvaluations: evaluations, stopReason: reason, elapsedSeconds: elapsed())
+    func result(_ reason: StopReason) throws -> FitResult<Algorithm> {
+        guard iterations == 0 || accepted > 0 else {
+            throw FitFailure(underlying: VariationalInferenceError.noAcceptedSteps(iterations: iterations),
+                             lastGood: algorithm.approximation(of: current), iterations: iterations,
+                             gradientEvaluations: evaluations)
+        }
+        return FitResult(state: current, approximation: algorithm.approximation(of: current), iterations: iterations,
+                         gradientEvaluations: evaluations, stopReason: reason, elapsedSeconds: elapsed(),
+                         acceptedSteps: accepted, revertedSteps: reverted, retries: retries)
     }
 
     while true {
-        if let n = options.maxIterations, iterations >= n { return result(.iterationBudget) }
-        if let n = options.maxGradientEvaluations, evaluations >= n { return result(.gradientBudget) }
+        if let n = options.maxIterations, iterations >= n { return try result(.iterationBudget) }
+        if let n = options.maxGradientEvaluations, evaluations >= n { return try result(.gradientBudget) }
         let report: StepReport
         do {
             report = try algorithm.step(&current, model: model, using: &generator)
@@ -87,6 +101,11 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         }
         iterations += 1
         evaluations += report.gradientEvaluations
+        switch report.status {
+        case .ok: accepted += 1
+        case .retried(let n): accepted += 1; retries += n
+        case .reverted: reverted += 1
+        }
 
         var converged = false
         if let rule = options.stoppingRule, let old = previous {
@@ -105,9 +124,9 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
             let info = IterationInfo(iteration: iterations - 1, gradientEvaluations: evaluations,
                                      learningRate: report.learningRate, emSteps: report.emSteps,
                                      elapsedSeconds: elapsed(), status: report.status, timings: report.timings)
-            if callback(info) == .stop { return result(.callback) }
+            if callback(info) == .stop { return try result(.callback) }
         }
-        if converged { return result(.converged) }
+        if converged { return try result(.converged) }
     }
 }
 

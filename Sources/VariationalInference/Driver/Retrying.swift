@@ -34,13 +34,25 @@ extension StepFailure {
     }
 }
 
-/// The settings check that BaM and the ADVIs share: B ≥ 1 and non-negative retry limits, with the
-/// messages naming the algorithm (`name`, e.g. "ADVI-D").
+/// The largest batch size or rank: BLAS indexes with 32-bit integers, and B + 2 must not overflow.
+let largestBLASSize = Int(Int32.max) - 2
+
+/// The settings check that pBaM, BaM and the ADVIs share: 1 ≤ B ≤ 2³¹ − 3 and non-negative retry
+/// limits, with the messages naming the algorithm (`name`, e.g. "ADVI-D"), the setting and its value.
 /// - Throws: `VariationalInferenceError.invalidArgument`.
 func validateSafeguardSettings(_ name: String, batchSize: Int, maxRetries: Int,
                                maxBadUpdates: Int) throws(VariationalInferenceError) {
     try require(batchSize >= 1, "\(name) batch size B must be ≥ 1, got \(batchSize)")
-    try require(maxRetries >= 0 && maxBadUpdates >= 0, "\(name) retry limits must be ≥ 0")
+    try require(batchSize <= largestBLASSize, "\(name) batch size B must be ≤ \(largestBLASSize) (BLAS's 32-bit sizes), got \(batchSize)")
+    try require(maxRetries >= 0, "\(name) maxRetries must be ≥ 0, got \(maxRetries)")
+    try require(maxBadUpdates >= 0, "\(name) maxBadUpdates must be ≥ 0, got \(maxBadUpdates)")
+}
+
+/// The rank check of pBaM and ADVI-LR: 1 ≤ K ≤ 2³¹ − 3 (K < D is checked with the dimension).
+/// - Throws: `VariationalInferenceError.invalidArgument`.
+func validateRank(_ name: String, rank: Int) throws(VariationalInferenceError) {
+    try require(rank >= 1, "\(name) rank K must be ≥ 1, got \(rank)")
+    try require(rank <= largestBLASSize, "\(name) rank K must be ≤ \(largestBLASSize) (BLAS's 32-bit sizes), got \(rank)")
 }
 
 /// The outcome of one attempt at an update.

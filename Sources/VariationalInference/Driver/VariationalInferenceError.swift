@@ -7,6 +7,10 @@ public enum VariationalInferenceError: Error, Equatable, Sendable {
     case dimensionMismatch(what: String, expected: Int, actual: Int)
     /// A value that must be finite is not: `what` names it.
     case nonFinite(what: String)
+    /// Every one of the fit's `iterations` was reverted (non-finite scores or updates): the
+    /// approximation is the start, unchanged. Lower the learning rate, check the score for NaN or
+    /// overflow at the start's draws, or start closer to the posterior.
+    case noAcceptedSteps(iterations: Int)
 }
 
 /// Throws `.invalidArgument(message)` unless `condition` holds.

@@ -39,6 +39,7 @@ public struct LowRankGaussian: GaussianApproximation {
 
     /// Checks the shapes, a finite mean, ψ finite and positive, Λ finite. Cost O(DK), no allocation.
     static func validate(mean: [Double], psi: [Double], lambda: Matrix) throws {
+        try require(!mean.isEmpty, "a LowRankGaussian needs dimension D ≥ 1")
         try requireDimension(psi.count, mean.count, "ψ")
         try requireDimension(lambda.rows, mean.count, "Λ rows")
         guard Vector.isFinite(mean) else { throw VariationalInferenceError.nonFinite(what: "mean") }

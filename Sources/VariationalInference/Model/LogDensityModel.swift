@@ -27,8 +27,12 @@ public protocol LogDensityModel {
 extension LogDensityModel {
     /// Column-by-column default: reuses one point buffer and one gradient buffer for the whole batch,
     /// and checks that the model keeps the gradient's length.
+    /// - Throws: `VariationalInferenceError.dimensionMismatch` when `scores` is not shaped like
+    ///   `points` or a gradient has the wrong length; what `logDensityAndGradient` throws.
     public func gradients(at points: Matrix, into scores: inout Matrix) throws {
         let d = points.rows
+        try requireDimension(scores.rows, d, "scores buffer rows (must equal the points' D)")
+        try requireDimension(scores.columns, points.columns, "scores buffer columns (must equal the points' B)")
         var x = [Double](repeating: 0, count: d)
         var g = [Double](repeating: 0, count: d)
         for b in 0..<points.columns {

@@ -41,14 +41,16 @@ public struct FactorAnalysisPatch: Sendable, Equatable {
     /// 4 seeds) truncated EM left pBaM on plateaus of KL 0.1–0.7 at 32,000 evaluations, while this
     /// default reached KL ≈ 1e-6 on every seed for 1.6× the time per iteration.
     /// - Throws: `VariationalInferenceError.invalidArgument` for maxSteps < 1, tolerance < 0,
-    ///   η ∉ [1, 2), jitter ≤ 0 or minimumSteps < 1.
+    ///   η ∉ [1, 2), jitter ≤ 0, or minimumSteps outside 1...maxSteps (nil: min(5, maxSteps)).
     public init(maxSteps: Int = 500, tolerance: Double = 1e-8, relaxation: Double = 1.2, jitter: Double = 1e-6,
-                convergenceTest: ConvergenceTest = .klChange, minimumSteps: Int = 5) throws(VariationalInferenceError) {
+                convergenceTest: ConvergenceTest = .klChange, minimumSteps: Int? = nil) throws(VariationalInferenceError) {
+        let minimumSteps = minimumSteps ?? Swift.min(5, maxSteps)
         try require(maxSteps >= 1, "patch maxSteps must be ≥ 1, got \(maxSteps)")
         try require(tolerance >= 0 && tolerance.isFinite, "patch tolerance must be finite and ≥ 0, got \(tolerance)")
         try require(relaxation >= 1 && relaxation < 2, "patch relaxation η must be in [1, 2), got \(relaxation)")
         try require(jitter > 0 && jitter.isFinite, "patch jitter must be finite and > 0, got \(jitter)")
         try require(minimumSteps >= 1, "patch minimumSteps must be ≥ 1, got \(minimumSteps)")
+        try require(minimumSteps <= maxSteps, "patch minimumSteps (\(minimumSteps)) must be ≤ maxSteps (\(maxSteps))")
         self.init(validatedMaxSteps: maxSteps, tolerance: tolerance, relaxation: relaxation, jitter: jitter,
                   convergenceTest: convergenceTest, minimumSteps: minimumSteps)
     }

@@ -14,8 +14,9 @@ import LowRankLinalg
 /// parameters and halve the λ multiplier, which also scales the EM tolerance (reset to 1 after an
 /// accepted update; see `BaMState`). When the retries run out, the previous accepted update is undone (the
 /// approximation returns to the one before it, as the reference's revert to a snapshot) and counted
-/// as a bad update with the same halving; in the first iteration, with nothing to undo, the fit
-/// stops. More than `maxBadUpdates` bad updates or a non-recoverable model error end the fit with
+/// as a bad update with the same halving; with nothing to undo (the first iteration), a numerical
+/// failure (`LinearAlgebraError`) keeps q and halves λ, and a model that keeps failing stops the fit.
+/// More than `maxBadUpdates` bad updates or a non-recoverable model error end the fit with
 /// `FitFailure` holding the last good approximation. Keeping the previous approximation doubles the
 /// O(D(K+2)) memory of q.
 public struct PatchedBaM: VariationalAlgorithm {
@@ -55,12 +56,10 @@ public struct PatchedBaM: VariationalAlgorithm {
     public init(rank: Int, batchSize: Int, schedule: LearningRateSchedule, patch: PatchSolver = .standard,
                 meanUpdate: MeanUpdate = .prePatch, initialization: LowRankInitialization = .random(lambdaScale: 1),
                 firstBatchFromStandardNormal: Bool = false, maxRetries: Int = 10, maxBadUpdates: Int = 50) throws {
-        try require(rank >= 1, "pBaM rank K must be ≥ 1, got \(rank)")
-        try require(batchSize >= 1, "pBaM batch size B must be ≥ 1, got \(batchSize)")
+        try validateRank("pBaM", rank: rank)
+        try validateSafeguardSettings("pBaM", batchSize: batchSize, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates)
         try schedule.validate()
         try initialization.validate(rank: rank)
-        try require(maxRetries >= 0, "pBaM maxRetries must be ≥ 0, got \(maxRetries)")
-        try require(maxBadUpdates >= 0, "pBaM maxBadUpdates must be ≥ 0, got \(maxBadUpdates)")
         self.rank = rank
         self.batchSize = batchSize
         self.schedule = schedule
@@ -74,8 +73,12 @@ public struct PatchedBaM: VariationalAlgorithm {
 
     /// The starting state for dimension D (draws ψ and Λ from `generator` for `.random`), with the
     /// workspace of every later iteration (`PatchedBaMWorkspace`).
-    /// - Throws: `.invalidArgument` when K ≥ D; `.dimensionMismatch` when a given start has another D.
+    /// - Throws: `.invalidArgument` when K ≥ D or the workspace size overflows; `.dimensionMismatch`
+    ///   when a given start has another D.
     public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> PatchedBaMState {
+        try require(dimension <= largestBLASSize, "pBaM dimension D must be ≤ \(largestBLASSize) (BLAS's 32-bit sizes), got \(dimension)")
+        let (_, overflows) = dimension.multipliedReportingOverflow(by: rank + 2 * batchSize + 2)
+        try require(!overflows, "pBaM workspace of D·(K + 2B + 2) doubles overflows for D = \(dimension), K = \(rank), B = \(batchSize)")
         let start = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: patch.jitter,
                                                      using: &generator)
         return PatchedBaMState(approximation: start,
@@ -88,12 +91,20 @@ public struct PatchedBaM: VariationalAlgorithm {
 
     /// One pBaM iteration (§5.5); see the type's documentation for the safeguards. The batch, the
     /// match and the patch run in the state's workspace: in the steady state no D-sized buffer is
-    /// allocated when the model's `gradients(at:into:)` allocates none.
+    /// allocated when the model's `gradients(at:into:)` allocates none. A state warm-started from a
+    /// fit with another batch size gets a new workspace (q is carried over).
+    /// - Throws: `VariationalInferenceError` when the model's D or the state's rank differs, or λ_t
+    ///   is not finite and > 0; `StepFailure` when the safeguards give up.
     public func step<Model: LogDensityModel>(_ state: inout PatchedBaMState, model: Model,
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
-        let rate = schedule.value(at: state.iteration) * state.learningRateMultiplier
+        try require(q.rank == rank, "the state's approximation has rank \(q.rank), this PatchedBaM has rank K = \(rank); "
+                    + "warm-start from a state of the same rank, or pass the approximation as initialization: .given(q)")
+        if !state.workspace.serves(dimension: q.dimension, rank: rank, batchSize: batchSize) {
+            state.workspace = PatchedBaMWorkspace(dimension: q.dimension, rank: rank, batchSize: batchSize, patch: patch)
+        }
+        let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier)
         let standardNormal = state.iteration == 0 && firstBatchFromStandardNormal
         return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates,
                                  recycle: { $0.spare.recycle($1) }) { state, evaluations, timings in

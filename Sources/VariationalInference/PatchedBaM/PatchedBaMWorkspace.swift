@@ -39,6 +39,12 @@ public struct PatchedBaMWorkspace: Sendable {
         return profile
     }
 
+    /// Whether the buffers were made for dimension D, rank K and batch size B.
+    func serves(dimension: Int, rank: Int, batchSize: Int) -> Bool {
+        target.factors.rows == dimension && latent.rows == rank && latent.columns == batchSize
+            && contrasts.rows == batchSize
+    }
+
     /// Buffers for dimension D, rank K and batch size B, and the state of the chosen patch.
     init(dimension d: Int, rank k: Int, batchSize b: Int, patch solver: PatchSolver) {
         let width = k + 2 * b
