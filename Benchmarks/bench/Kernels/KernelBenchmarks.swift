@@ -22,7 +22,8 @@ struct KernelBenchmarks {
         let r = Double(k + b + 1), p = Double(b + 1), dd = Double(d), kk = Double(k)
         print("Kernels at D = \(d), K = B = \(k):")
 
-        let matchFlops = 4 * dd * r * p + 4 * dd * p * p
+        let w = Double(k + 2 * b), bb = Double(b)
+        let matchFlops = 4 * dd * bb * (bb - 1) + 6 * dd * w * w + 4 * dd * w
         try report("low-rank match (LowRankBaMUpdate)", flops: matchFlops) {
             _ = try LowRankBaMUpdate(mean: mean, psi: psi, lambda: lambda, points: points, scores: scores, learningRate: rate)
         }
