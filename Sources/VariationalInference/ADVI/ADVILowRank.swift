@@ -79,8 +79,7 @@ public struct ADVILowRank: VariationalAlgorithm {
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
-        try require(q.rank == rank, "the state's approximation has rank \(q.rank), this ADVILowRank has rank K = \(rank); "
-                    + "warm-start from a state of the same rank, or pass the approximation as initialization: .given(q)")
+        try requireStateRank("ADVILowRank", state: q.rank, rank: rank)
         state.workspace.reshape(dimension: q.dimension, rank: q.rank, batchSize: batchSize)
         var rate = optimizer.schedule.value(at: state.moments.steps)
         return try state.safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {

@@ -50,19 +50,15 @@ public struct BaMState<Approximation: GaussianApproximation, Workspace: Sendable
                 try attempt(&self, &evaluations, &timings)
             }
         } catch let failure as StepFailure {
-            guard failure.exhaustedRetries else { throw failure }
-            guard let previous = previousApproximation else {
-                // Nothing to undo (the first iteration, or right after an undo): a numerical failure
-                // keeps q and halves λ, which is what an overflow at a large λ needs; a model that
-                // keeps failing stops the fit.
-                guard failure.underlying is LinearAlgebraError else { throw failure }
-                return try reject(evaluations: failure.gradientEvaluations, rate: rate, emSteps: nil,
-                                  timings: timings, maxBadUpdates: maxBadUpdates)
+            // With nothing to undo (the first iteration, or right after an undo), a numerical failure
+            // keeps q and halves λ, which is what an overflow at a large λ needs; a model that keeps
+            // failing stops the fit.
+            guard failure.exhaustedRetries, previousApproximation != nil || failure.underlying is LinearAlgebraError else {
+                throw failure
             }
             let report = try reject(evaluations: failure.gradientEvaluations, rate: rate, emSteps: nil,
                                     timings: timings, maxBadUpdates: maxBadUpdates)
-            approximation = previous
-            previousApproximation = nil
+            if let previous = previousApproximation.take() { approximation = previous }
             return report
         }
         switch outcome {

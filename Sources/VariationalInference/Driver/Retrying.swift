@@ -55,6 +55,13 @@ func validateRank(_ name: String, rank: Int) throws(VariationalInferenceError) {
     try require(rank <= largestBLASSize, "\(name) rank K must be ≤ \(largestBLASSize) (BLAS's 32-bit sizes), got \(rank)")
 }
 
+/// The warm-start check of pBaM and ADVI-LR: the state's approximation has the algorithm's rank.
+/// - Throws: `VariationalInferenceError.invalidArgument` naming both ranks.
+func requireStateRank(_ name: String, state stateRank: Int, rank: Int) throws(VariationalInferenceError) {
+    try require(stateRank == rank, "the state's approximation has rank \(stateRank), this \(name) has rank K = \(rank); "
+                + "warm-start from a state of the same rank, or pass the approximation as initialization: .given(q)")
+}
+
 /// The outcome of one attempt at an update.
 enum UpdateOutcome<Approximation> {
     /// The new approximation, with the EM steps it took (pBaM) or nil.

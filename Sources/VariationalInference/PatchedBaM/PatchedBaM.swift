@@ -99,8 +99,7 @@ public struct PatchedBaM: VariationalAlgorithm {
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
-        try require(q.rank == rank, "the state's approximation has rank \(q.rank), this PatchedBaM has rank K = \(rank); "
-                    + "warm-start from a state of the same rank, or pass the approximation as initialization: .given(q)")
+        try requireStateRank("PatchedBaM", state: q.rank, rank: rank)
         if !state.workspace.serves(dimension: q.dimension, rank: rank, batchSize: batchSize) {
             state.workspace = PatchedBaMWorkspace(dimension: q.dimension, rank: rank, batchSize: batchSize, patch: patch)
         }
