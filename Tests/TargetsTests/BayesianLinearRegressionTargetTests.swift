@@ -34,6 +34,7 @@ import VariationalInference
             case .dimensionMismatch: return "dimensionMismatch"
             case .nonFinite: return "nonFinite"
             case .noAcceptedSteps: return "noAcceptedSteps"
+            case .nonFiniteScore: return "nonFiniteScore"
             }
         } catch {
             return "other"

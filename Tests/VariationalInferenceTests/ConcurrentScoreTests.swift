@@ -44,7 +44,9 @@ import Testing
         try scoresThroughGenericCall(model, at: points, into: &scores)
         #expect(model.workerReads == 1)
         #expect(scores == -1 * points)
-        #expect(try evaluateScores(model, at: points, into: &scores))
+        var batch = points, evaluations = 0
+        #expect(try evaluateScores(model, at: &batch, into: &scores, redrawLimit: 0, evaluations: &evaluations) { _, _ in } == nil)
+        #expect(evaluations == 4)
         #expect(model.workerReads == 2)
         let existential: any LogDensityModel = model
         try existential.gradients(at: points, into: &scores)

@@ -69,7 +69,7 @@ func randomly(_ fraction: Double, _ fault: Fault) -> @Sendable (Int) -> Fault {
     static let d = 6
 
     /// Whether q's mean and marginal variances are finite and the variances > 0.
-    static func isFinite(_ q: some GaussianApproximation) -> Bool {
+    static func isFinite(_ q: any GaussianApproximation) -> Bool {
         q.mean.allSatisfy(\.isFinite) && q.marginalVariances.allSatisfy { $0.isFinite && $0 > 0 }
     }
 
@@ -204,19 +204,19 @@ func randomly(_ fraction: Double, _ fault: Fault) -> @Sendable (Int) -> Fault {
                                             using: &generator, options: FitOptions(maxIterations: 1), from: lowRank.state) })
     }
 
+    /// ADVI at lr 1e6 overflows every proposal: ten reverted steps are a failure, not a result.
     @Test func aFitWhoseEveryStepWasRevertedIsAFailure() throws {
-        let model = HostileModel(dimension: Self.d, fault: { _ in .nanCoordinate })
         var generator = Xoshiro256StarStar(seed: 3)
         do {
-            _ = try fit(try ADVIDiagonal(batchSize: 4, optimizer: try Self.adam()), model: model, using: &generator,
-                        options: FitOptions(maxIterations: 10))
+            _ = try fit(try ADVIDiagonal(batchSize: 4, optimizer: try Self.adam(1e6)), model: HostileModel(dimension: Self.d),
+                        using: &generator, options: FitOptions(maxIterations: 10))
             Issue.record("a fit with 10 reverted steps returned normally")
         } catch let failure as FitFailure<DiagonalGaussian> {
             #expect(failure.underlying as? VariationalInferenceError == .noAcceptedSteps(iterations: 10))
             #expect(Self.isFinite(failure.lastGood))
         }
         let healthy = try fit(try ADVIDiagonal(batchSize: 4, optimizer: try Self.adam()),
-                              model: HostileModel(dimension: Self.d, fault: { $0 % 2 == 0 ? .nanCoordinate : .none }),
+                              model: HostileModel(dimension: Self.d, fault: { $0 % 2 == 1 ? .nanCoordinate : .none }),
                               using: &generator, options: FitOptions(maxIterations: 10))
         #expect(healthy.acceptedSteps == 5 && healthy.revertedSteps == 5 && healthy.retries == 0)
     }
@@ -254,6 +254,102 @@ func randomly(_ fraction: Double, _ fault: Fault) -> @Sendable (Int) -> Fault {
         }
         #expect(throws: VariationalInferenceError.invalidArgument("BaM maxBadUpdates must be ≥ 0, got -2")) {
             try BatchAndMatch(batchSize: 2, schedule: .constant(1), maxBadUpdates: -2)
+        }
+    }
+
+    /// A model that rejects every point with x₀ > 0.8 (about a fifth of N(0, 1) draws): with B = 8 most
+    /// batches hold such a point, and every algorithm redraws only those columns, so the fit runs its
+    /// 40 iterations without a failed or reverted step and scores no rejected point.
+    @Test func rejectedColumnsAreRedrawnAlone() throws {
+        let cases: [(String, () throws -> (iterations: Int, accepted: Int, evaluations: Int))] = [
+            ("pBaM", { try Self.columnRedrawFit(try Self.pBaM(batch: 8)) }),
+            ("BaM", { try Self.columnRedrawFit(try Self.bam(batch: 8)) }),
+            ("ADVI-LR", { try Self.columnRedrawFit(try ADVILowRank(rank: 2, batchSize: 8, optimizer: try Self.adam())) }),
+            ("ADVI-D", { try Self.columnRedrawFit(try ADVIDiagonal(batchSize: 8, optimizer: try Self.adam())) }),
+            ("ADVI-full", { try Self.columnRedrawFit(try ADVIFullRank(batchSize: 8, optimizer: try Self.adam())) }),
+        ]
+        for (name, run) in cases {
+            let (iterations, accepted, evaluations) = try run()
+            #expect(iterations == 40 && accepted == 40, "\(name): \(accepted) of \(iterations) accepted")
+            #expect(evaluations > 40 * 8, "\(name): the redraws are counted (\(evaluations))")
+        }
+    }
+
+    /// A NaN score in the first iteration, with nothing accepted to fall back on, ends the fit at once
+    /// with its draw and coordinate, for every algorithm; the message is short and says what to try.
+    @Test func aNonFiniteFirstScoreIsReportedAtOnce() throws {
+        let model = { HostileModel(dimension: Self.d, fault: { _ in .nanCoordinate }) }
+        let failures: [(String, () throws -> Any)] = [
+            ("pBaM", { try Self.firstFailure(try Self.pBaM(), model()) }),
+            ("BaM", { try Self.firstFailure(try Self.bam(), model()) }),
+            ("ADVI-LR", { try Self.firstFailure(try ADVILowRank(rank: 2, batchSize: 4, optimizer: try Self.adam()), model()) }),
+            ("ADVI-D", { try Self.firstFailure(try ADVIDiagonal(batchSize: 4, optimizer: try Self.adam()), model()) }),
+            ("ADVI-full", { try Self.firstFailure(try ADVIFullRank(batchSize: 4, optimizer: try Self.adam()), model()) }),
+        ]
+        for (name, run) in failures {
+            do {
+                _ = try run()
+                Issue.record("\(name): the fit did not fail")
+            } catch let failure as any AnyFitFailure {
+                let expected = NonFiniteScore(column: 0, coordinate: Self.d / 2, value: .nan)
+                guard case .nonFiniteScore(let location, iteration: 0) = failure.underlying as? VariationalInferenceError else {
+                    Issue.record("\(name): \(failure)")
+                    continue
+                }
+                #expect(location.column == expected.column && location.coordinate == expected.coordinate && location.value.isNaN)
+                #expect(failure.gradientEvaluations == 4 && failure.iterations == 0, "\(name): reported at once")
+                #expect(Self.isFinite(failure.lastGoodApproximation))
+                let text = "\(failure)"
+                #expect(text.contains("score[3] = nan at draw 0") && text.contains("check the gradient") && text.count < 400,
+                        "\(name): \(text)")
+            }
+        }
+    }
+
+    static func firstFailure<A: VariationalAlgorithm>(_ algorithm: A, _ model: HostileModel) throws -> FitResult<A> {
+        var generator = Xoshiro256StarStar(seed: 7)
+        return try fit(algorithm, model: model, using: &generator, options: FitOptions(maxIterations: 20))
+    }
+
+    static func columnRedrawFit<A: VariationalAlgorithm>(_ algorithm: A) throws -> (iterations: Int, accepted: Int, evaluations: Int) {
+        let model = HalfSpaceModel(dimension: d, bound: 0.8)
+        var generator = Xoshiro256StarStar(seed: 6)
+        let result = try fit(algorithm, model: model, using: &generator, options: FitOptions(maxIterations: 40))
+        #expect(model.scoredAboveBound == 0)
+        #expect(model.rejected > 40)
+        return (result.iterations, result.acceptedSteps, result.gradientEvaluations)
+    }
+}
+
+/// N(0, I) restricted to x₀ ≤ `bound`: a batch holding a point beyond it throws a recoverable
+/// `ModelError`. Counts the rejected batches and any score written for a point beyond the bound.
+final class HalfSpaceModel: LogDensityModel {
+    let dimension: Int
+    let bound: Double
+    private(set) var rejected = 0
+    private(set) var scoredAboveBound = 0
+
+    init(dimension: Int, bound: Double) {
+        self.dimension = dimension
+        self.bound = bound
+    }
+
+    func logDensity(at x: [Double]) throws -> Double {
+        guard x[0] <= bound else { throw ModelError("x₀ = \(x[0]) outside the support") }
+        return -0.5 * x.reduce(0) { $0 + $1 * $1 }
+    }
+    func logDensityAndGradient(at x: [Double], gradient: inout [Double]) throws -> Double {
+        let value = try logDensity(at: x)
+        for i in 0..<dimension { gradient[i] = -x[i] }
+        return value
+    }
+    func gradients(at points: Matrix, into scores: inout Matrix) throws {
+        for j in 0..<points.columns where points[0, j] > bound {
+            rejected += 1
+            throw ModelError("x₀ = \(points[0, j]) outside the support")
+        }
+        for j in 0..<points.columns {
+            for i in 0..<dimension { scores[i, j] = -points[i, j] }
         }
     }
 }

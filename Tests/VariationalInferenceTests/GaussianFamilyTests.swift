@@ -100,7 +100,7 @@ import VariationalInference
         #expect(throws: LinearAlgebraError.self) { try LowRankGaussian(mean: [0, 0, 0], psi: [1, -1, 1], lambda: lambda) }
         #expect(throws: VariationalInferenceError.self) { try DiagonalGaussian(mean: [0, 0], variances: [1, 0]) }
         #expect(throws: VariationalInferenceError.self) { try DiagonalGaussian(mean: [], variances: []) }
-        #expect(throws: LinearAlgebraError.notPositiveDefinite(leadingMinor: 2)) {
+        #expect(throws: LinearAlgebraError.inMatrix("the covariance Σ of q", .notPositiveDefinite(leadingMinor: 2))) {
             try DenseGaussian(mean: [0, 0], covariance: Matrix(rows: 2, columns: 2, elements: [1, 2, 2, 1]))
         }
         #expect(throws: VariationalInferenceError.self) { try DenseGaussian(mean: [0, 0], covariance: Matrix.identity(3)) }

@@ -7,14 +7,21 @@ import VariationalInference
 final class FaultyModel<Base: LogDensityModel>: LogDensityModel {
     let base: Base
     let nanEvery: Int?
+    /// The 1-based batch from which every batch's scores hold a NaN.
+    let nanFrom: Int?
     let alwaysThrow: ModelError?
-    /// 1-based batch numbers on which a recoverable "overflow" ModelError is thrown.
+    /// 1-based batch numbers on which a recoverable "overflow" ModelError is thrown. A batch is a call
+    /// with more than one column; the one-column calls with which an algorithm rescores a failed
+    /// batch column by column fail too, until the next batch.
     let failingBatches: ClosedRange<Int>?
     private(set) var batches = 0
+    private var failing = false
 
-    init(_ base: Base, nanEvery: Int? = nil, alwaysThrow: ModelError? = nil, failingBatches: ClosedRange<Int>? = nil) {
+    init(_ base: Base, nanEvery: Int? = nil, nanFrom: Int? = nil, alwaysThrow: ModelError? = nil,
+         failingBatches: ClosedRange<Int>? = nil) {
         self.base = base
         self.nanEvery = nanEvery
+        self.nanFrom = nanFrom
         self.alwaysThrow = alwaysThrow
         self.failingBatches = failingBatches
     }
@@ -25,11 +32,15 @@ final class FaultyModel<Base: LogDensityModel>: LogDensityModel {
         try base.logDensityAndGradient(at: x, gradient: &gradient)
     }
     func gradients(at points: Matrix, into scores: inout Matrix) throws {
-        batches += 1
+        if points.columns > 1 {
+            batches += 1
+            failing = failingBatches?.contains(batches) ?? false
+        }
         if let error = alwaysThrow { throw error }
-        if let range = failingBatches, range.contains(batches) { throw ModelError("overflow") }
+        if failing { throw ModelError("overflow") }
         try base.gradients(at: points, into: &scores)
         if let n = nanEvery, batches % n == 0 { scores[0, 0] = .nan }
+        if let n = nanFrom, batches >= n { scores[0, 0] = .nan }
     }
 }
 

@@ -20,4 +20,52 @@ public enum LinearAlgebraError: Error, Equatable, Sendable {
     case nonPositiveDiagonal(index: Int, value: Double)
     /// An input held a NaN or an infinity; `context` names the input.
     case nonFinite(context: String)
+    /// `failure` happened while factoring the matrix that `matrix` names (for instance "the
+    /// capacitance I + ΛᵀΨ⁻¹Λ of q"); attached by ``LinearAlgebraError/naming(_:_:)``.
+    indirect case inMatrix(String, LinearAlgebraError)
+
+    /// The failure without the matrix names that ``naming(_:_:)`` attached.
+    public var cause: LinearAlgebraError {
+        if case .inMatrix(_, let inner) = self { return inner.cause }
+        return self
+    }
+
+    /// Runs `body` and attaches `matrix` to the error it throws (an error that already names its
+    /// matrix keeps the innermost name).
+    /// - Throws: `.inMatrix(matrix, error)` for the error `body` throws.
+    public static func naming<T>(_ matrix: String, _ body: () throws(LinearAlgebraError) -> T) throws(LinearAlgebraError) -> T {
+        do {
+            return try body()
+        } catch {
+            if case .inMatrix = error { throw error }
+            throw .inMatrix(matrix, error)
+        }
+    }
+}
+
+extension LinearAlgebraError: CustomStringConvertible {
+    /// What failed, in which matrix when it is known, and what to try; at most a few hundred
+    /// characters.
+    public var description: String {
+        switch self {
+        case .inMatrix(let matrix, let inner):
+            return "in \(matrix.prefix(120)): \(inner)"
+        case .notPositiveDefinite(let minor):
+            return "Cholesky failed: the leading \(minor)×\(minor) minor is not positive definite "
+                + "(an indefinite or numerically singular matrix; try a smaller learning rate, or jitter on the diagonal)"
+        case .eigenDecompositionFailed(let info):
+            return "the symmetric eigensolver (dsyevd) did not converge (info = \(info)); the matrix is badly scaled, "
+                + "try a smaller learning rate"
+        case .singularValueDecompositionFailed(let info):
+            return "the SVD (dgesdd) did not converge (info = \(info)); the matrix is badly scaled, try a smaller learning rate"
+        case .singularTriangularFactor(let index):
+            return "a triangular factor has an exact zero on its diagonal at index \(index) (a singular matrix)"
+        case .nonPositiveEigenvalue(let index, let value):
+            return "eigenvalue \(index) is \(value), not > 0 (a matrix that must be positive definite is not)"
+        case .nonPositiveDiagonal(let index, let value):
+            return "diagonal entry \(index) is \(value), not finite and > 0 (ψ must be positive; a floor such as 1e-10 helps)"
+        case .nonFinite(let context):
+            return "\(context.prefix(160)) holds a NaN or an infinity, or overflows (check the inputs for NaN, or rescale)"
+        }
+    }
 }

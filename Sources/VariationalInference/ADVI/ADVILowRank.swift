@@ -88,11 +88,14 @@ public struct ADVILowRank: VariationalAlgorithm {
             generator.fillStandardNormal(&state.workspace.noise)
             generator.fillStandardNormal(&state.workspace.latent)
             q.reparameterize(noise: state.workspace.noise, latent: state.workspace.latent, into: &state.workspace.points)
-            evaluations += batchSize
             timings.sampling += clock.lap()
-            let finite = try evaluateScores(model, at: state.workspace.points, into: &state.workspace.scores)
+            let nonFinite = try evaluateScores(model, at: &state.workspace.points, into: &state.workspace.scores,
+                                            redrawLimit: maxRetries, evaluations: &evaluations) { b, points in
+                q.redrawReparameterized(column: b, of: &points, noise: &state.workspace.noise,
+                                        latent: &state.workspace.latent, using: &generator)
+            }
             timings.scores += clock.lap()
-            guard finite else { return UpdateOutcome<LowRankGaussian>.rejected(emSteps: nil) }
+            if let nonFinite { return UpdateOutcome<LowRankGaussian>.nonFiniteScore(nonFinite) }
             defer { timings.update += clock.lap() }
             let next = try ascend(q, moments: state.moments, workspace: &state.workspace, rate: &rate)
             return next.map { .accepted($0, emSteps: nil) } ?? .rejected(emSteps: nil)

@@ -30,10 +30,12 @@ extension ADVIState {
             commit(&self, proposal)
             return StepReport(gradientEvaluations: evaluations, learningRate: learningRate(),
                               status: acceptedStatus(failures: failures), timings: timings)
-        case .rejected:
+        case .rejected, .nonFiniteScore:
             try countRejectedUpdate(&badUpdates, maxBadUpdates: maxBadUpdates, evaluations: evaluations)
-            return StepReport(gradientEvaluations: evaluations, learningRate: learningRate(), status: .reverted,
-                              timings: timings)
+            var report = StepReport(gradientEvaluations: evaluations, learningRate: learningRate(), status: .reverted,
+                                    timings: timings)
+            if case .nonFiniteScore(let location) = outcome { report.nonFiniteScore = location }
+            return report
         }
     }
 }
@@ -63,12 +65,15 @@ extension PackedADVIState {
         var rate = optimizer.schedule.value(at: moments.steps)
         return try safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
             state, evaluations, _ in
-            let noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
-            let points = transform(noise)
-            evaluations += batchSize
-            guard try evaluateScores(model, at: points, into: &state.scores) else {
-                return UpdateOutcome<Next>.rejected(emSteps: nil)
+            var noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
+            var points = transform(noise)
+            let nonFinite = try evaluateScores(model, at: &points, into: &state.scores, redrawLimit: maxRetries,
+                                            evaluations: &evaluations) { b, points in
+                let fresh = generator.standardNormalMatrix(rows: d, columns: 1)
+                TallSkinny.copyColumns(of: fresh, 0..<1, into: &noise, at: b)
+                TallSkinny.copyColumns(of: transform(fresh), 0..<1, into: &points, at: b)
             }
+            if let nonFinite { return UpdateOutcome<Next>.nonFiniteScore(nonFinite) }
             let gradient = lossGradient(state.scores, noise)
             var next = parameters
             moments = state.moments

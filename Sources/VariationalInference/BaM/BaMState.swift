@@ -74,6 +74,11 @@ public struct BaMState<Approximation: GaussianApproximation, Workspace: Sendable
         case .rejected(let emSteps):
             return try reject(evaluations: evaluations, rate: rate, emSteps: emSteps, timings: timings,
                               maxBadUpdates: maxBadUpdates)
+        case .nonFiniteScore(let location):
+            var report = try reject(evaluations: evaluations, rate: rate, emSteps: nil, timings: timings,
+                                    maxBadUpdates: maxBadUpdates)
+            report.nonFiniteScore = location
+            return report
         }
     }
 

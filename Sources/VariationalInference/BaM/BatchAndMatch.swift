@@ -60,12 +60,14 @@ public struct BatchAndMatch: VariationalAlgorithm {
         let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier)
         return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations, timings in
             var clock = PhaseClock()
-            let points = q.sample(count: batchSize, using: &generator)
-            evaluations += batchSize
+            var points = q.sample(count: batchSize, using: &generator)
             timings.sampling += clock.lap()
-            let finite = try evaluateScores(model, at: points, into: &state.workspace.scores)
+            let nonFinite = try evaluateScores(model, at: &points, into: &state.workspace.scores, redrawLimit: maxRetries,
+                                            evaluations: &evaluations) { b, points in
+                q.redraw(column: b, of: &points, using: &generator)
+            }
             timings.scores += clock.lap()
-            guard finite else { return .rejected(emSteps: nil) }
+            if let nonFinite { return .nonFiniteScore(nonFinite) }
             defer { timings.update += clock.lap() }
             return try update(q, points: points, scores: state.workspace.scores, rate: rate, workspace: &state.workspace.eigen)
         }
@@ -87,9 +89,13 @@ public struct BatchAndMatch: VariationalAlgorithm {
         ])
         var v = q.covariance
         BLAS.syrk(r, alpha: 1, beta: 1, triangle: .lower, into: &v)
-        let l = try Cholesky(v).lower
+        let l = try LinearAlgebraError.naming("BaM's Σ + RRᵀ (the covariance plus the centred batch)") {
+            () throws(LinearAlgebraError) in try Cholesky(v).lower
+        }
         let a = BLAS.syrk(BLAS.gemm(l, u, transA: .transpose))
-        let eigen = try SymmetricEigen(a, workspace: &workspace)
+        let eigen = try LinearAlgebraError.naming("BaM's LᵀUUᵀL (the scores through the factor)") {
+            () throws(LinearAlgebraError) in try SymmetricEigen(a, workspace: &workspace)
+        }
         let middle = eigen.map { 2 / (1 + (1 + 4 * Swift.max($0, 0)).squareRoot()) }
         let sigma = BLAS.gemm(BLAS.gemm(l, middle), l, transB: .transpose)
         let sg = BLAS.gemv(sigma, gbar)

@@ -22,8 +22,26 @@ public struct FitResult<Algorithm: VariationalAlgorithm> {
     public var retries: Int
 }
 
+/// A fit failure seen without its approximation type: `catch let failure as any AnyFitFailure`
+/// catches the ``FitFailure`` of every algorithm.
+public protocol AnyFitFailure: Error, CustomStringConvertible {
+    /// The error the failing iteration threw.
+    var underlying: any Error { get }
+    /// The approximation before the failing iteration (finite), as an existential.
+    var lastGoodApproximation: any GaussianApproximation { get }
+    /// Iterations completed before the failure.
+    var iterations: Int { get }
+    /// Score evaluations made before and during the failing iteration.
+    var gradientEvaluations: Int { get }
+    /// The `maxRetries` that ran out, when the iteration failed after exhausting its retries.
+    var retryLimit: Int? { get }
+}
+
 /// A fit that could not go on: the error that stopped it, with the last good approximation.
-public struct FitFailure<Approximation: GaussianApproximation>: Error {
+///
+/// Catch it as `FitFailure<LowRankGaussian>` (the algorithm's approximation type) or, without the
+/// type, as `any AnyFitFailure`. `print(failure)` writes at most a few hundred characters at any D.
+public struct FitFailure<Approximation: GaussianApproximation>: AnyFitFailure {
     /// The error the failing iteration threw (a ``ModelError``, a `LinearAlgebraError`, a
     /// ``PatchError``, …).
     public var underlying: any Error
@@ -33,6 +51,20 @@ public struct FitFailure<Approximation: GaussianApproximation>: Error {
     public var iterations: Int
     /// Score evaluations made before and during the failing iteration.
     public var gradientEvaluations: Int
+    /// The `maxRetries` that ran out, when the iteration failed after exhausting its retries.
+    public var retryLimit: Int?
+
+    /// `lastGood` as an existential.
+    public var lastGoodApproximation: any GaussianApproximation { lastGood }
+
+    /// "fit failed in iteration t after n score evaluations: <error>", with the retry limit when it
+    /// ran out; bounded length (the underlying description is cut at 400 characters).
+    public var description: String {
+        let retries = retryLimit.map { " after \($0 + 1) tries (maxRetries = \($0))" } ?? ""
+        return "fit failed in iteration \(iterations)\(retries), \(gradientEvaluations) score evaluations: "
+            + String(String(describing: underlying).prefix(400))
+            + "; `lastGood` holds the approximation before it (D = \(lastGood.dimension))"
+    }
 }
 
 /// Runs `algorithm` on `model` until a budget, the stopping rule or the callback ends it.
@@ -94,13 +126,19 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
             report = try algorithm.step(&current, model: model, using: &generator)
         } catch let failure as StepFailure {
             throw FitFailure(underlying: failure.underlying, lastGood: algorithm.approximation(of: current),
-                             iterations: iterations, gradientEvaluations: evaluations + failure.gradientEvaluations)
+                             iterations: iterations, gradientEvaluations: evaluations + failure.gradientEvaluations,
+                             retryLimit: failure.exhaustedRetryLimit)
         } catch {
             throw FitFailure(underlying: error, lastGood: algorithm.approximation(of: current),
                              iterations: iterations, gradientEvaluations: evaluations)
         }
         iterations += 1
         evaluations += report.gradientEvaluations
+        if let location = report.nonFiniteScore, accepted == 0 {
+            throw FitFailure(underlying: VariationalInferenceError.nonFiniteScore(location, iteration: iterations - 1),
+                             lastGood: algorithm.approximation(of: current), iterations: iterations - 1,
+                             gradientEvaluations: evaluations)
+        }
         switch report.status {
         case .ok: accepted += 1
         case .retried(let n): accepted += 1; retries += n
@@ -134,6 +172,8 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
 struct StepFailure: Error {
     var underlying: any Error
     var gradientEvaluations: Int
+    /// The retry limit, when the step gave up because its retries ran out.
+    var exhaustedRetryLimit: Int? = nil
 }
 
 /// ‖new − old‖ / ‖old‖ (infinite when old = 0 and new ≠ 0).

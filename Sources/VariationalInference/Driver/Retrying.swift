@@ -16,10 +16,14 @@ func retrying<T>(maxRetries: Int, evaluations: () -> Int, _ attempt: () throws -
             throw failure
         } catch let error as ModelError where error.isRecoverable {
             failures += 1
-            if failures > maxRetries { throw StepFailure(underlying: error, gradientEvaluations: evaluations()) }
+            if failures > maxRetries {
+                throw StepFailure(underlying: error, gradientEvaluations: evaluations(), exhaustedRetryLimit: maxRetries)
+            }
         } catch let error as LinearAlgebraError {
             failures += 1
-            if failures > maxRetries { throw StepFailure(underlying: error, gradientEvaluations: evaluations()) }
+            if failures > maxRetries {
+                throw StepFailure(underlying: error, gradientEvaluations: evaluations(), exhaustedRetryLimit: maxRetries)
+            }
         } catch {
             throw StepFailure(underlying: error, gradientEvaluations: evaluations())
         }
@@ -68,6 +72,8 @@ enum UpdateOutcome<Approximation> {
     case accepted(Approximation, emSteps: Int?)
     /// Non-finite scores or update: keep the parameters (EM steps spent, if any).
     case rejected(emSteps: Int?)
+    /// Non-finite scores: keep the parameters; where the first one was.
+    case nonFiniteScore(NonFiniteScore)
 }
 
 /// The retry status of an accepted update after `failures` recoverable failures.
@@ -89,4 +95,15 @@ public enum AlgorithmError: Error, Equatable, Sendable {
     /// More than the allowed number of updates were rejected (non-finite scores or parameters);
     /// the value is the count including the last one.
     case tooManyBadUpdates(Int)
+}
+
+extension AlgorithmError: CustomStringConvertible {
+    /// What failed, the limit, and what to try.
+    public var description: String {
+        switch self {
+        case .tooManyBadUpdates(let count):
+            return "\(count) updates were rejected for non-finite scores or parameters, over the limit maxBadUpdates = "
+                + "\(count - 1); lower the learning rate, or check the score for NaN/overflow (GradientCheck)"
+        }
+    }
 }

@@ -38,6 +38,8 @@ public struct StepReport: Sendable, Equatable {
     public var status: StepStatus
     /// Seconds spent in each phase of the iteration.
     public var timings: PhaseTimings
+    /// For a step rejected for non-finite scores, where the first one was; nil otherwise.
+    public var nonFiniteScore: NonFiniteScore?
 
     /// A report with every field given.
     public init(gradientEvaluations: Int, learningRate: Double, emSteps: Int? = nil, status: StepStatus = .ok,

@@ -11,6 +11,30 @@ public enum VariationalInferenceError: Error, Equatable, Sendable {
     /// approximation is the start, unchanged. Lower the learning rate, check the score for NaN or
     /// overflow at the start's draws, or start closer to the posterior.
     case noAcceptedSteps(iterations: Int)
+    /// The first iteration of a fit, with nothing accepted to fall back on, met a non-finite score
+    /// at draws from the start: a bug in the gradient, or a start far outside the region where the
+    /// model is finite.
+    case nonFiniteScore(NonFiniteScore, iteration: Int)
+}
+
+extension VariationalInferenceError: CustomStringConvertible {
+    /// What failed and what to try, in at most a few hundred characters.
+    public var description: String {
+        switch self {
+        case .invalidArgument(let message):
+            return "invalid argument: \(message.prefix(300))"
+        case .dimensionMismatch(let what, let expected, let actual):
+            return "dimension mismatch: \(what.prefix(120)) has size \(actual), expected \(expected)"
+        case .nonFinite(let what):
+            return "\(what.prefix(120)) is not finite (NaN or ±∞)"
+        case .noAcceptedSteps(let iterations):
+            return "all \(iterations) iterations were reverted (non-finite scores or updates), q is the start unchanged; "
+                + "lower the learning rate, check the score for NaN or overflow at the start's draws, or start closer"
+        case .nonFiniteScore(let location, let iteration):
+            return "non-finite model score in iteration \(iteration): \(location); check the gradient "
+                + "(GradientCheck) at the start's draws, or start where the model is finite"
+        }
+    }
 }
 
 /// Throws `.invalidArgument(message)` unless `condition` holds.

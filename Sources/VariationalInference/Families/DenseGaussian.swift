@@ -27,7 +27,9 @@ public struct DenseGaussian: GaussianApproximation {
         symmetric.symmetrize()
         self.mean = mean
         self.covariance = symmetric
-        self.cholesky = try Cholesky(symmetric)
+        self.cholesky = try LinearAlgebraError.naming("the covariance Σ of q") { () throws(LinearAlgebraError) in
+            try Cholesky(symmetric)
+        }
     }
 
     /// The dimension D.

@@ -41,3 +41,12 @@ extension GaussianApproximation {
         sample(count: 1, using: &generator).elements
     }
 }
+
+extension GaussianApproximation {
+    /// Overwrites column `column` of the D×m block `points` with a fresh draw from q (one
+    /// `sample(count: 1)`): how the algorithms replace a draw the model rejected. Allocates one
+    /// D-vector; cost one draw.
+    func redraw(column: Int, of points: inout Matrix, using generator: inout Xoshiro256StarStar) {
+        TallSkinny.copyColumns(of: sample(count: 1, using: &generator), 0..<1, into: &points, at: column)
+    }
+}

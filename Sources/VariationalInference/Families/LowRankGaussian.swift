@@ -24,7 +24,9 @@ public struct LowRankGaussian: GaussianApproximation {
     public init(mean: [Double], psi: [Double], lambda: Matrix) throws {
         try Self.validate(mean: mean, psi: psi, lambda: lambda)
         var scratch = Matrix(rows: lambda.rows, columns: lambda.columns)
-        let factor = try LowRankPlusDiagonal.factorCapacitance(psi: psi, lambda: lambda, scratch: &scratch)
+        let factor = try LinearAlgebraError.naming("the capacitance I + ΛᵀΨ⁻¹Λ of q") { () throws(LinearAlgebraError) in
+            try LowRankPlusDiagonal.factorCapacitance(psi: psi, lambda: lambda, scratch: &scratch)
+        }
         self.init(validatedMean: mean, psi: psi, lambda: lambda, capacitance: factor)
     }
 
@@ -140,4 +142,20 @@ public struct LowRankGaussian: GaussianApproximation {
 
     /// Σ⁻¹·Y by Woodbury. Cost 4DKm + 2DK² flops.
     public func precisionProduct(_ y: Matrix) -> Matrix { covariance.solve(y) }
+}
+
+extension LowRankGaussian {
+    /// Redraws column `column` of the reparameterized batch X = μ1ᵀ + diag(√ψ)E + ΛZ: fresh standard
+    /// normals in column `column` of E (D×m) and Z (K×m), and the matching point in X (D×m). ADVI-LR's
+    /// replacement of a draw the model rejected. Allocates one D- and one K-vector; cost O(DK).
+    func redrawReparameterized(column: Int, of points: inout Matrix, noise: inout Matrix, latent: inout Matrix,
+                               using generator: inout Xoshiro256StarStar) {
+        let e = generator.standardNormalMatrix(rows: dimension, columns: 1)
+        let z = generator.standardNormalMatrix(rows: rank, columns: 1)
+        var x = Matrix(rows: dimension, columns: 1)
+        reparameterize(noise: e, latent: z, into: &x)
+        TallSkinny.copyColumns(of: e, 0..<1, into: &noise, at: column)
+        TallSkinny.copyColumns(of: z, 0..<1, into: &latent, at: column)
+        TallSkinny.copyColumns(of: x, 0..<1, into: &points, at: column)
+    }
 }

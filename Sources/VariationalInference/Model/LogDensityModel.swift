@@ -49,7 +49,7 @@ extension LogDensityModel {
 }
 
 /// A failure reported by a model: a point outside the support, an overflow, a non-finite value.
-public struct ModelError: Error, Equatable, Sendable {
+public struct ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     /// What went wrong, for people.
     public var message: String
     /// Whether the algorithm may retry with another batch (true for a point outside the support or an
@@ -60,5 +60,10 @@ public struct ModelError: Error, Equatable, Sendable {
     public init(_ message: String, isRecoverable: Bool = true) {
         self.message = message
         self.isRecoverable = isRecoverable
+    }
+
+    /// "model error (recoverable): message", the message cut at 300 characters.
+    public var description: String {
+        "model error (\(isRecoverable ? "recoverable" : "not recoverable")): \(message.prefix(300))"
     }
 }

@@ -27,7 +27,9 @@ struct EMProducts {
         TallSkinny.rowDivided(lambda, by: psi, into: &workspace.first)
         var a = Matrix.identity(k)
         BLAS.gemm(lambda, workspace.first, transA: .transpose, beta: 1, into: &a)
-        capacitance = try Cholesky(a)
+        capacitance = try LinearAlgebraError.naming("the EM patch's capacitance I + ΛᵀΨ⁻¹Λ") {
+            () throws(LinearAlgebraError) in try Cholesky(a)
+        }
         projection = BLAS.gemm(target.factors, workspace.first, transA: .transpose)
         TallSkinny.scaleRows(&workspace.first, by: workspace.rootDiagonalPart)
         var inner = Matrix(rows: k, columns: k)
@@ -60,7 +62,9 @@ struct EMProducts {
         var n = c
         BLAS.gemm(c, BLAS.gemm(inner, c), beta: 1, into: &n)
         n.symmetrize()
-        let factor = try Cholesky(n)
+        let factor = try LinearAlgebraError.naming("the EM patch's posterior second moment of the factors") {
+            () throws(LinearAlgebraError) in try Cholesky(n)
+        }
         var x = c
         BLAS.trsm(factor.lower, triangle: .lower, transA: .transpose, side: .right, into: &x)
         var right = BLAS.gemm(projection, x)

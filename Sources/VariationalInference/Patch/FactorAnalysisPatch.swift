@@ -205,3 +205,13 @@ public enum PatchError: Error, Equatable, Sendable {
     /// The EM step (0-based) whose output or objective held a NaN or an infinity.
     case nonFinite(emStep: Int)
 }
+
+extension PatchError: CustomStringConvertible {
+    /// What failed and what to try.
+    public var description: String {
+        switch self {
+        case .nonFinite(let step):
+            return "the EM patch produced a NaN or an infinity at EM step \(step); lower the learning rate or the momentum η"
+        }
+    }
+}

@@ -119,7 +119,9 @@ struct ScaledTargetEigen: Sendable {
             BLAS.gemm(basis, product, transA: .transpose, into: &quotient)
             quotient.symmetrize()
             guard quotient.isFinite else { throw .nonFinite(context: "Rayleigh quotient of the scaled patch target") }
-            let decomposition = try SymmetricEigen(quotient, workspace: &eigen)
+            let decomposition = try LinearAlgebraError.naming("the patch's Rayleigh quotient of the scaled target") {
+                () throws(LinearAlgebraError) in try SymmetricEigen(quotient, workspace: &eigen)
+            }
             let rotation = Matrix(rows: n, columns: n) { i, j in decomposition.vectors[i, n - 1 - j] }
             for j in 0..<n { values[j] = decomposition.values[n - 1 - j] }
             BLAS.gemm(basis, rotation, into: &rotated)

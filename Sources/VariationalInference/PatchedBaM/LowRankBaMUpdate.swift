@@ -169,19 +169,25 @@ extension PatchedBaMWorkspace {
     private static func scaledSpectrum(triangle t: Matrix, rColumns r: Int) throws(LinearAlgebraError)
         -> (basis: Matrix, scaled: [Double], match: [Double]) {
         let n = t.rows
-        let root = try SingularValueDecomposition(t.columns(0..<r))
+        let root = try LinearAlgebraError.naming("the match's batch block T₁ (the R factor of the points)") {
+            () throws(LinearAlgebraError) in try SingularValueDecomposition(t.columns(0..<r))
+        }
         var c = Matrix.identity(n)
         let h = root.left
         let growth = root.values.map { $0 * $0 / (1 + (1 + $0 * $0).squareRoot()) }
         BLAS.gemm(TallSkinny.columnScaled(h, by: growth), h, transB: .transpose, beta: 1, into: &c)
         let y = BLAS.gemm(c, t.columns(r..<t.columns))
-        let coupling = try SingularValueDecomposition(y)
+        let coupling = try LinearAlgebraError.naming("the match's coupling c·T₂ (the scores' block)") {
+            () throws(LinearAlgebraError) in try SingularValueDecomposition(y)
+        }
         let mu = coupling.values.map { 0.5 + (0.25 + $0 * $0).squareRoot() }
         var half = Matrix.identity(n)
         let u = coupling.left
         BLAS.gemm(TallSkinny.columnScaled(u, by: mu.map { 1 / $0.squareRoot() - 1 }), u, transB: .transpose, beta: 1,
                   into: &half)
-        let scaled = try SingularValueDecomposition(BLAS.gemm(c, half))
+        let scaled = try LinearAlgebraError.naming("the match's scaled spectrum c·M^{1/2}") {
+            () throws(LinearAlgebraError) in try SingularValueDecomposition(BLAS.gemm(c, half))
+        }
         return (scaled.left, scaled.values.map { $0 * $0 }, mu)
     }
 

@@ -115,11 +115,17 @@ public struct PatchedBaM: VariationalAlgorithm {
             } else {
                 q.sample(into: &state.workspace.patch.first, latent: &state.workspace.latent, using: &generator)
             }
-            evaluations += batchSize
             timings.sampling += clock.lap()
-            let finite = try evaluateScores(model, at: state.workspace.patch.first, into: &state.workspace.patch.second)
+            let nonFinite = try evaluateScores(model, at: &state.workspace.patch.first, into: &state.workspace.patch.second,
+                                            redrawLimit: maxRetries, evaluations: &evaluations) { b, points in
+                if standardNormal {
+                    for i in 0..<points.rows { points[i, b] = generator.nextStandardNormal() }
+                } else {
+                    q.redraw(column: b, of: &points, using: &generator)
+                }
+            }
             timings.scores += clock.lap()
-            guard finite else { return .rejected(emSteps: nil) }
+            if let nonFinite { return .nonFiniteScore(nonFinite) }
             return try update(q, rate: rate, toleranceScale: state.learningRateMultiplier, workspace: &state.workspace,
                               timings: &timings, clock: &clock)
         }
