@@ -16,7 +16,7 @@ public struct LowRankGaussianTarget: LogDensityModel, Sendable {
 
     /// The target with the given mean and covariance.
     public init(mean: [Double], covariance: LowRankPlusDiagonal) {
-        precondition(mean.count == covariance.dimension, "LowRankGaussianTarget: mean of \(mean.count) for D = \(covariance.dimension)")
+        shapePrecondition(mean.count == covariance.dimension, "LowRankGaussianTarget: mean of \(mean.count) for D = \(covariance.dimension)")
         self.mean = mean
         self.covariance = covariance
         normalization = -0.5 * (covariance.logDeterminant + Double(mean.count) * 1.837_877_066_409_345_5)

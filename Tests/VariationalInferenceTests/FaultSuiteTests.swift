@@ -311,6 +311,25 @@ func randomly(_ fraction: Double, _ fault: Fault) -> @Sendable (Int) -> Fault {
         return try fit(algorithm, model: model, using: &generator, options: FitOptions(maxIterations: 20))
     }
 
+    /// Scores of 1e200 overflow Adam's second moment: every ADVI reports the steps as reverted and the
+    /// fit as a failure, instead of freezing at the start with every step `.ok`.
+    @Test func overflowingAdamMomentsAreNotSilentZeroSteps() throws {
+        let model = HostileModel(dimension: Self.d, condition: 1e-200)
+        let fits: [(String, () throws -> Any)] = [
+            ("ADVI-D", { try Self.firstFailure(try ADVIDiagonal(batchSize: 4, optimizer: try Self.adam()), model) }),
+            ("ADVI-LR", { try Self.firstFailure(try ADVILowRank(rank: 2, batchSize: 4, optimizer: try Self.adam()), model) }),
+            ("ADVI-full", { try Self.firstFailure(try ADVIFullRank(batchSize: 4, optimizer: try Self.adam()), model) }),
+        ]
+        for (name, run) in fits {
+            do {
+                _ = try run()
+                Issue.record("\(name): the fit froze and returned normally")
+            } catch let failure as any AnyFitFailure {
+                #expect(failure.underlying as? VariationalInferenceError == .noAcceptedSteps(iterations: 20), "\(name): \(failure)")
+            }
+        }
+    }
+
     static func columnRedrawFit<A: VariationalAlgorithm>(_ algorithm: A) throws -> (iterations: Int, accepted: Int, evaluations: Int) {
         let model = HalfSpaceModel(dimension: d, bound: 0.8)
         var generator = Xoshiro256StarStar(seed: 6)

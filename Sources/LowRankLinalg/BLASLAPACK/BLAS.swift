@@ -17,13 +17,13 @@ public enum BLAS {
                             alpha: Double = 1, beta: Double = 0, into c: inout Matrix,
                             aColumns: Range<Int>? = nil, bColumns: Range<Int>? = nil, cColumns: Range<Int>? = nil) {
         let aRange = aColumns ?? 0..<a.columns, bRange = bColumns ?? 0..<b.columns, cRange = cColumns ?? 0..<c.columns
-        precondition(aRange.lowerBound >= 0 && aRange.upperBound <= a.columns, "BLAS.gemm: columns \(aRange) of A (\(a.columns))")
-        precondition(bRange.lowerBound >= 0 && bRange.upperBound <= b.columns, "BLAS.gemm: columns \(bRange) of B (\(b.columns))")
-        precondition(cRange.lowerBound >= 0 && cRange.upperBound <= c.columns, "BLAS.gemm: columns \(cRange) of C (\(c.columns))")
+        shapePrecondition(aRange.lowerBound >= 0 && aRange.upperBound <= a.columns, "BLAS.gemm: columns \(aRange) of A (\(a.columns))")
+        shapePrecondition(bRange.lowerBound >= 0 && bRange.upperBound <= b.columns, "BLAS.gemm: columns \(bRange) of B (\(b.columns))")
+        shapePrecondition(cRange.lowerBound >= 0 && cRange.upperBound <= c.columns, "BLAS.gemm: columns \(cRange) of C (\(c.columns))")
         let (m, k) = transA == .none ? (a.rows, aRange.count) : (aRange.count, a.rows)
         let (kb, n) = transB == .none ? (b.rows, bRange.count) : (bRange.count, b.rows)
-        precondition(k == kb, "BLAS.gemm: inner dimensions differ, op(A) is \(m)×\(k), op(B) is \(kb)×\(n)")
-        precondition(c.rows == m && cRange.count == n,
+        shapePrecondition(k == kb, "BLAS.gemm: inner dimensions differ, op(A) is \(m)×\(k), op(B) is \(kb)×\(n)")
+        shapePrecondition(c.rows == m && cRange.count == n,
                      "BLAS.gemm: C is \(c.rows)×\(cRange.count), expected \(m)×\(n)")
         guard m > 0 && n > 0 else { return }
         let cRows = c.rows
@@ -57,9 +57,9 @@ public enum BLAS {
     /// from a successful factorization. Cost n²·m flops.
     public static func trsm(_ a: Matrix, triangle: Triangle, transA: Transpose = .none, side: Side,
                             alpha: Double = 1, into b: inout Matrix) {
-        precondition(a.rows == a.columns, "BLAS.trsm: A is \(a.rows)×\(a.columns), not square")
+        shapePrecondition(a.rows == a.columns, "BLAS.trsm: A is \(a.rows)×\(a.columns), not square")
         let order = side == .right ? b.columns : b.rows
-        precondition(order == a.rows, "BLAS.trsm: B is \(b.rows)×\(b.columns), A is \(a.rows)×\(a.rows) on the \(side)")
+        shapePrecondition(order == a.rows, "BLAS.trsm: B is \(b.rows)×\(b.columns), A is \(a.rows)×\(a.rows) on the \(side)")
         guard b.rows > 0 && b.columns > 0 else { return }
         let lda = leading(a), ldb = leading(b), m = blasInt(b.rows), n = blasInt(b.columns)
         a.elements.withUnsafeBufferPointer { pa in
@@ -85,8 +85,8 @@ public enum BLAS {
     public static func gemv(_ a: Matrix, _ x: [Double], trans: Transpose = .none,
                             alpha: Double = 1, beta: Double = 0, into y: inout [Double]) {
         let (m, n) = trans == .none ? (a.rows, a.columns) : (a.columns, a.rows)
-        precondition(x.count == n, "BLAS.gemv: x has \(x.count) entries, op(A) is \(m)×\(n)")
-        precondition(y.count == m, "BLAS.gemv: y has \(y.count) entries, op(A) is \(m)×\(n)")
+        shapePrecondition(x.count == n, "BLAS.gemv: x has \(x.count) entries, op(A) is \(m)×\(n)")
+        shapePrecondition(y.count == m, "BLAS.gemv: y has \(y.count) entries, op(A) is \(m)×\(n)")
         guard m > 0 else { return }
         guard n > 0 else { scal(beta, &y); return }
         let lda = leading(a)
@@ -113,7 +113,7 @@ public enum BLAS {
     public static func syrk(_ a: Matrix, trans: Transpose = .none, alpha: Double = 1, beta: Double = 0,
                             triangle: Triangle = .lower, into c: inout Matrix) {
         let (n, k) = trans == .none ? (a.rows, a.columns) : (a.columns, a.rows)
-        precondition(c.rows == n && c.columns == n, "BLAS.syrk: C is \(c.rows)×\(c.columns), expected \(n)×\(n)")
+        shapePrecondition(c.rows == n && c.columns == n, "BLAS.syrk: C is \(c.rows)×\(c.columns), expected \(n)×\(n)")
         guard n > 0 else { return }
         let lda = leading(a), ldc = leading(c)
         a.elements.withUnsafeBufferPointer { pa in
@@ -138,7 +138,7 @@ public enum BLAS {
 
     /// xᵀy (`ddot`). Cost 2n flops.
     public static func dot(_ x: [Double], _ y: [Double]) -> Double {
-        precondition(x.count == y.count, "BLAS.dot: lengths \(x.count) and \(y.count) differ")
+        shapePrecondition(x.count == y.count, "BLAS.dot: lengths \(x.count) and \(y.count) differ")
         return x.withUnsafeBufferPointer { px in
             y.withUnsafeBufferPointer { py in
                 cblas_ddot(blasInt(x.count), px.baseAddress, 1, py.baseAddress, 1)
@@ -148,7 +148,7 @@ public enum BLAS {
 
     /// y ← α·x + y (`daxpy`). Cost 2n flops.
     public static func axpy(_ alpha: Double, _ x: [Double], _ y: inout [Double]) {
-        precondition(x.count == y.count, "BLAS.axpy: lengths \(x.count) and \(y.count) differ")
+        shapePrecondition(x.count == y.count, "BLAS.axpy: lengths \(x.count) and \(y.count) differ")
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
                 cblas_daxpy(blasInt(x.count), alpha, px.baseAddress, 1, py.baseAddress, 1)
@@ -166,7 +166,7 @@ public enum BLAS {
 
 /// A dimension as BLAS's 32-bit integer; sizes beyond Int32 are a programming error.
 func blasInt(_ n: Int) -> Int32 {
-    precondition(n <= Int(Int32.max), "dimension \(n) exceeds the 32-bit BLAS/LAPACK integer range")
+    shapePrecondition(n <= Int(Int32.max), "dimension \(n) exceeds the 32-bit BLAS/LAPACK integer range")
     return Int32(n)
 }
 

@@ -11,7 +11,7 @@ extension BLAS {
     /// Sets the number of OpenBLAS threads for all later calls (`openblas_set_num_threads`). While a
     /// single-threaded section is open, the count takes effect when the last one closes.
     public static func setThreadCount(_ count: Int) {
-        precondition(count >= 1, "BLAS.setThreadCount: \(count) < 1")
+        shapePrecondition(count >= 1, "BLAS.setThreadCount: \(count) < 1")
         singleThreadedSections.withLock { sections in
             if sections.open == 0 {
                 openblas_set_num_threads(Int32(count))

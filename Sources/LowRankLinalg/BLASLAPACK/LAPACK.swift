@@ -12,7 +12,7 @@ public enum LAPACK {
     /// U (A = Uᵀ·U); the other triangle is not referenced or changed. Cost n³/3 flops.
     /// - Throws: `.notPositiveDefinite(leadingMinor:)` with LAPACK's 1-based order of the failing minor.
     public static func potrf(_ a: inout Matrix, triangle: Triangle = .lower) throws(LinearAlgebraError) {
-        precondition(a.rows == a.columns, "LAPACK.potrf: A is \(a.rows)×\(a.columns), not square")
+        shapePrecondition(a.rows == a.columns, "LAPACK.potrf: A is \(a.rows)×\(a.columns), not square")
         guard a.rows > 0 else { return }
         let n = blasInt(a.rows), lda = leading(a)
         let info = a.withElements { e in
@@ -26,8 +26,8 @@ public enum LAPACK {
     /// Solves A·X = B in place of B from a Cholesky factor made by `potrf` (`dpotrs`).
     /// `factor` is n×n, `b` is n×nrhs. Cost 2·n²·nrhs flops.
     public static func potrs(_ factor: Matrix, triangle: Triangle = .lower, _ b: inout Matrix) {
-        precondition(factor.rows == factor.columns, "LAPACK.potrs: factor is \(factor.rows)×\(factor.columns)")
-        precondition(b.rows == factor.rows, "LAPACK.potrs: B has \(b.rows) rows, factor is \(factor.rows)×\(factor.rows)")
+        shapePrecondition(factor.rows == factor.columns, "LAPACK.potrs: factor is \(factor.rows)×\(factor.columns)")
+        shapePrecondition(b.rows == factor.rows, "LAPACK.potrs: B has \(b.rows) rows, factor is \(factor.rows)×\(factor.rows)")
         guard b.rows > 0, b.columns > 0 else { return }
         let info = solving(factor, &b) { n, nrhs, pa, lda, pb, ldb in
             LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, uplo(triangle), n, nrhs, pa, lda, pb, ldb)
@@ -39,8 +39,8 @@ public enum LAPACK {
     /// - Throws: `.singularTriangularFactor(diagonalIndex:)` when A has an exact zero on its diagonal.
     public static func trtrs(_ a: Matrix, triangle: Triangle, trans: Transpose = .none, unitDiagonal: Bool = false,
                              _ b: inout Matrix) throws(LinearAlgebraError) {
-        precondition(a.rows == a.columns, "LAPACK.trtrs: A is \(a.rows)×\(a.columns), not square")
-        precondition(b.rows == a.rows, "LAPACK.trtrs: B has \(b.rows) rows, A is \(a.rows)×\(a.rows)")
+        shapePrecondition(a.rows == a.columns, "LAPACK.trtrs: A is \(a.rows)×\(a.columns), not square")
+        shapePrecondition(b.rows == a.rows, "LAPACK.trtrs: B has \(b.rows) rows, A is \(a.rows)×\(a.rows)")
         guard b.rows > 0, b.columns > 0 else { return }
         let info = solving(a, &b) { n, nrhs, pa, lda, pb, ldb in
             LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, uplo(triangle), trans == .none ? ascii("N") : ascii("T"),
@@ -69,8 +69,8 @@ public enum LAPACK {
     /// - Throws: `.eigenDecompositionFailed(info:)` when the algorithm did not converge.
     public static func syevd(_ a: inout Matrix, values: inout [Double], triangle: Triangle = .lower,
                              work: inout [Double], iwork: inout [Int32]) throws(LinearAlgebraError) {
-        precondition(a.rows == a.columns, "LAPACK.syevd: A is \(a.rows)×\(a.columns), not square")
-        precondition(values.count == a.rows, "LAPACK.syevd: \(values.count) slots for \(a.rows) eigenvalues")
+        shapePrecondition(a.rows == a.columns, "LAPACK.syevd: A is \(a.rows)×\(a.columns), not square")
+        shapePrecondition(values.count == a.rows, "LAPACK.syevd: \(values.count) slots for \(a.rows) eigenvalues")
         guard a.rows > 0 else { return }
         let n = blasInt(a.rows), lda = leading(a)
         let lwork = blasInt(work.count), liwork = blasInt(iwork.count)
@@ -101,7 +101,7 @@ public enum LAPACK {
     /// Householder QR in place (`dgeqrf`): R lands on and above the diagonal of `a` (m×n), the
     /// reflectors below it with their scalars in `tau` (length min(m, n)). Cost 2n²(m − n/3) flops.
     public static func geqrf(_ a: inout Matrix, tau: inout [Double], work: inout [Double]) {
-        precondition(tau.count == Swift.min(a.rows, a.columns), "LAPACK.geqrf: tau has \(tau.count) slots")
+        shapePrecondition(tau.count == Swift.min(a.rows, a.columns), "LAPACK.geqrf: tau has \(tau.count) slots")
         guard a.rows > 0, a.columns > 0 else { return }
         let m = blasInt(a.rows), n = blasInt(a.columns), lda = leading(a), lwork = blasInt(work.count)
         let info = a.withElements { e in
@@ -130,8 +130,8 @@ public enum LAPACK {
     /// Forms the m×n matrix Q with orthonormal columns from the reflectors that `geqrf` left in `a`
     /// and `tau` (`dorgqr`), overwriting `a`. Requires m ≥ n. Cost 4mn² − 4n³/3 flops.
     public static func orgqr(_ a: inout Matrix, tau: [Double], work: inout [Double]) {
-        precondition(a.rows >= a.columns, "LAPACK.orgqr: Q would be \(a.rows)×\(a.columns) with rows < columns")
-        precondition(tau.count <= a.columns, "LAPACK.orgqr: \(tau.count) reflectors for \(a.columns) columns")
+        shapePrecondition(a.rows >= a.columns, "LAPACK.orgqr: Q would be \(a.rows)×\(a.columns) with rows < columns")
+        shapePrecondition(tau.count <= a.columns, "LAPACK.orgqr: \(tau.count) reflectors for \(a.columns) columns")
         guard a.rows > 0, a.columns > 0 else { return }
         let m = blasInt(a.rows), n = blasInt(a.columns), k = blasInt(tau.count), lda = leading(a)
         let lwork = blasInt(work.count)
@@ -170,11 +170,11 @@ public enum LAPACK {
     public static func gesdd(_ a: inout Matrix, values: inout [Double], u: inout Matrix, vt: inout Matrix,
                              work: inout [Double], iwork: inout [Int32]) throws(LinearAlgebraError) {
         let p = Swift.min(a.rows, a.columns)
-        precondition(values.count == p, "LAPACK.gesdd: \(values.count) slots for \(p) singular values")
-        precondition(u.rows == a.rows && u.columns == p, "LAPACK.gesdd: U is \(u.rows)×\(u.columns), expected \(a.rows)×\(p)")
-        precondition(vt.rows == p && vt.columns == a.columns,
+        shapePrecondition(values.count == p, "LAPACK.gesdd: \(values.count) slots for \(p) singular values")
+        shapePrecondition(u.rows == a.rows && u.columns == p, "LAPACK.gesdd: U is \(u.rows)×\(u.columns), expected \(a.rows)×\(p)")
+        shapePrecondition(vt.rows == p && vt.columns == a.columns,
                      "LAPACK.gesdd: Vᵀ is \(vt.rows)×\(vt.columns), expected \(p)×\(a.columns)")
-        precondition(iwork.count >= 8 * p, "LAPACK.gesdd: iwork has \(iwork.count) slots, needs \(8 * p)")
+        shapePrecondition(iwork.count >= 8 * p, "LAPACK.gesdd: iwork has \(iwork.count) slots, needs \(8 * p)")
         guard p > 0 else { return }
         let m = blasInt(a.rows), n = blasInt(a.columns), lda = leading(a), ldu = leading(u), ldvt = leading(vt)
         let lwork = blasInt(work.count)
@@ -218,14 +218,14 @@ private func solving(_ a: Matrix, _ b: inout Matrix,
 
 /// Stops on `info < 0`: an illegal argument is a programming error, not a recoverable failure.
 private func checkArguments(_ info: Int32, _ routine: String) {
-    precondition(info >= 0, "LAPACK \(routine): argument \(-info) had an illegal value (info = \(info))")
+    shapePrecondition(info >= 0, "LAPACK \(routine): argument \(-info) had an illegal value (info = \(info))")
 }
 
 /// For the routines and workspace queries that have no failure of their own: stops on any
 /// `info` ≠ 0.
 private func checkSuccess(_ info: Int32, _ routine: String) {
     checkArguments(info, routine)
-    precondition(info == 0, "LAPACK \(routine) returned info = \(info) > 0")
+    shapePrecondition(info == 0, "LAPACK \(routine) returned info = \(info) > 0")
 }
 
 /// Maps LAPACK's `info`: 0 is success, < 0 a programming error (illegal argument), > 0 the typed error.

@@ -27,7 +27,7 @@ public struct Cholesky: Sendable {
     /// A factorization from a lower-triangular factor L the caller already has (zeros above the
     /// diagonal, positive diagonal), without factoring anything.
     package init(lower: Matrix) {
-        precondition(lower.rows == lower.columns, "Cholesky(lower:): L is \(lower.rows)×\(lower.columns), not square")
+        shapePrecondition(lower.rows == lower.columns, "Cholesky(lower:): L is \(lower.rows)×\(lower.columns), not square")
         self.lower = lower
     }
 

@@ -16,8 +16,8 @@ public enum CholeskyQR {
     @discardableResult
     public static func factor(_ a: inout Matrix, r: inout Matrix, workspace: inout ThinQRWorkspace) -> Bool {
         let n = a.columns, m = a.rows
-        precondition(r.rows == n && r.columns == n, "CholeskyQR.factor: R is \(r.rows)×\(r.columns), expected \(n)×\(n)")
-        precondition(m == workspace.rows && n == workspace.columns,
+        shapePrecondition(r.rows == n && r.columns == n, "CholeskyQR.factor: R is \(r.rows)×\(r.columns), expected \(n)×\(n)")
+        shapePrecondition(m == workspace.rows && n == workspace.columns,
                      "CholeskyQR.factor: A is \(m)×\(n), workspace is \(workspace.rows)×\(workspace.columns)")
         let norms = a.elements.withUnsafeBufferPointer { e in
             (0..<n).map { j in

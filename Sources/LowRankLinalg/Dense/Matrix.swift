@@ -13,7 +13,7 @@ public struct Matrix: Equatable, Sendable {
 
     /// A `rows`×`columns` matrix with every entry equal to `value`. Cost O(rows·columns).
     public init(rows: Int, columns: Int, repeating value: Double = 0) {
-        precondition(rows >= 0 && columns >= 0, "Matrix: negative shape \(rows)×\(columns)")
+        shapePrecondition(rows >= 0 && columns >= 0, "Matrix: negative shape \(rows)×\(columns)")
         self.rows = rows
         self.columns = columns
         self.elements = Array(repeating: value, count: rows * columns)
@@ -21,8 +21,8 @@ public struct Matrix: Equatable, Sendable {
 
     /// A matrix over the given column-major entries; `elements.count` must equal `rows * columns`.
     public init(rows: Int, columns: Int, elements: [Double]) {
-        precondition(rows >= 0 && columns >= 0, "Matrix: negative shape \(rows)×\(columns)")
-        precondition(elements.count == rows * columns,
+        shapePrecondition(rows >= 0 && columns >= 0, "Matrix: negative shape \(rows)×\(columns)")
+        shapePrecondition(elements.count == rows * columns,
                      "Matrix: \(elements.count) elements for a \(rows)×\(columns) matrix")
         self.rows = rows
         self.columns = columns
@@ -40,14 +40,14 @@ public struct Matrix: Equatable, Sendable {
     /// A matrix whose columns are the given vectors, all of the same length.
     public init(columns vectors: [[Double]]) {
         let rows = vectors.first?.count ?? 0
-        precondition(vectors.allSatisfy { $0.count == rows }, "Matrix(columns:): columns of unequal length")
+        shapePrecondition(vectors.allSatisfy { $0.count == rows }, "Matrix(columns:): columns of unequal length")
         self.init(rows: rows, columns: vectors.count, elements: vectors.flatMap { $0 })
     }
 
     /// The blocks side by side, [A₁ A₂ …]; all must have the same number of rows. Cost O(total size).
     public init(concatenatingColumnsOf blocks: [Matrix]) {
         let rows = blocks.first?.rows ?? 0
-        precondition(blocks.allSatisfy { $0.rows == rows },
+        shapePrecondition(blocks.allSatisfy { $0.rows == rows },
                      "Matrix(concatenatingColumnsOf:): row counts \(blocks.map(\.rows)) differ")
         let totalColumns = blocks.reduce(0) { $0 + $1.columns }
         var elements: [Double] = []
@@ -87,12 +87,12 @@ public struct Matrix: Equatable, Sendable {
     /// Entry (row, column), both 0-based. Bounds are checked.
     public subscript(row: Int, column: Int) -> Double {
         get {
-            precondition(row >= 0 && row < rows && column >= 0 && column < columns,
+            shapePrecondition(row >= 0 && row < rows && column >= 0 && column < columns,
                          "Matrix: index (\(row), \(column)) outside \(rows)×\(columns)")
             return elements[row + column * rows]
         }
         set {
-            precondition(row >= 0 && row < rows && column >= 0 && column < columns,
+            shapePrecondition(row >= 0 && row < rows && column >= 0 && column < columns,
                          "Matrix: index (\(row), \(column)) outside \(rows)×\(columns)")
             elements[row + column * rows] = newValue
         }
@@ -100,13 +100,13 @@ public struct Matrix: Equatable, Sendable {
 
     /// A copy of column `j`. Cost O(rows).
     public func column(_ j: Int) -> [Double] {
-        precondition(j >= 0 && j < columns, "Matrix.column: \(j) outside 0..<\(columns)")
+        shapePrecondition(j >= 0 && j < columns, "Matrix.column: \(j) outside 0..<\(columns)")
         return Array(elements[(j * rows)..<((j + 1) * rows)])
     }
 
     /// A copy of the columns in `range`, as a rows×range.count matrix. Cost O(rows·range.count).
     public func columns(_ range: Range<Int>) -> Matrix {
-        precondition(range.lowerBound >= 0 && range.upperBound <= columns,
+        shapePrecondition(range.lowerBound >= 0 && range.upperBound <= columns,
                      "Matrix.columns: \(range) outside 0..<\(columns)")
         return Matrix(rows: rows, columns: range.count,
                       elements: Array(elements[(range.lowerBound * rows)..<(range.upperBound * rows)]))
@@ -124,14 +124,14 @@ public struct Matrix: Equatable, Sendable {
     /// Gives `body` in-place access to the column-major entries. The count must not change.
     public mutating func withElements<R>(_ body: (inout [Double]) throws -> R) rethrows -> R {
         let count = elements.count
-        defer { precondition(elements.count == count, "Matrix.withElements: the element count changed") }
+        defer { shapePrecondition(elements.count == count, "Matrix.withElements: the element count changed") }
         return try body(&elements)
     }
 
     /// Reserves storage for `count` columns, so that `resizeColumns(to:)` up to `count` never
     /// allocates. Allocates at most once. Cost O(rows·count) when it allocates.
     public mutating func reserveColumnCapacity(_ count: Int) {
-        precondition(count >= 0, "Matrix.reserveColumnCapacity: \(count) < 0")
+        shapePrecondition(count >= 0, "Matrix.reserveColumnCapacity: \(count) < 0")
         elements.reserveCapacity(rows * count)
     }
 
@@ -140,7 +140,7 @@ public struct Matrix: Equatable, Sendable {
     /// storage is not shared) no memory is allocated, so one workspace buffer can serve as a D×B block
     /// in one phase and a D×(B+1) block in the next. Cost O(rows·|count − columns|).
     public mutating func resizeColumns(to count: Int) {
-        precondition(count >= 0, "Matrix.resizeColumns: \(count) < 0")
+        shapePrecondition(count >= 0, "Matrix.resizeColumns: \(count) < 0")
         if count < columns {
             elements.removeLast((columns - count) * rows)
         } else if count > columns {
@@ -157,7 +157,7 @@ public struct Matrix: Equatable, Sendable {
 
     /// Replaces a square matrix by (A + Aᵀ)/2. Cost O(n²).
     public mutating func symmetrize() {
-        precondition(rows == columns, "Matrix.symmetrize: \(rows)×\(columns) is not square")
+        shapePrecondition(rows == columns, "Matrix.symmetrize: \(rows)×\(columns) is not square")
         for j in 0..<columns {
             for i in (j + 1)..<Swift.max(j + 1, rows) {
                 let average = 0.5 * (elements[i + j * rows] + elements[j + i * rows])
@@ -169,7 +169,7 @@ public struct Matrix: Equatable, Sendable {
 
     /// Copies the `from` triangle of a square matrix onto the other one, making it symmetric. Cost O(n²).
     public mutating func fillSymmetric(from triangle: Triangle) {
-        precondition(rows == columns, "Matrix.fillSymmetric: \(rows)×\(columns) is not square")
+        shapePrecondition(rows == columns, "Matrix.fillSymmetric: \(rows)×\(columns) is not square")
         for j in 0..<columns {
             for i in (j + 1)..<Swift.max(j + 1, rows) {
                 switch triangle {
@@ -182,7 +182,7 @@ public struct Matrix: Equatable, Sendable {
 
     /// The diagonal of a square matrix.
     public var diagonal: [Double] {
-        precondition(rows == columns, "Matrix.diagonal: \(rows)×\(columns) is not square")
+        shapePrecondition(rows == columns, "Matrix.diagonal: \(rows)×\(columns) is not square")
         return (0..<rows).map { elements[$0 + $0 * rows] }
     }
 
@@ -193,14 +193,14 @@ public struct Matrix: Equatable, Sendable {
 extension Matrix {
     /// Entry-wise sum. Shapes must match. Cost O(rows·columns).
     public static func + (lhs: Matrix, rhs: Matrix) -> Matrix {
-        precondition(lhs.rows == rhs.rows && lhs.columns == rhs.columns,
+        shapePrecondition(lhs.rows == rhs.rows && lhs.columns == rhs.columns,
                      "Matrix +: \(lhs.rows)×\(lhs.columns) vs \(rhs.rows)×\(rhs.columns)")
         return Matrix(rows: lhs.rows, columns: lhs.columns, elements: zip(lhs.elements, rhs.elements).map(+))
     }
 
     /// Entry-wise difference. Shapes must match. Cost O(rows·columns).
     public static func - (lhs: Matrix, rhs: Matrix) -> Matrix {
-        precondition(lhs.rows == rhs.rows && lhs.columns == rhs.columns,
+        shapePrecondition(lhs.rows == rhs.rows && lhs.columns == rhs.columns,
                      "Matrix -: \(lhs.rows)×\(lhs.columns) vs \(rhs.rows)×\(rhs.columns)")
         return Matrix(rows: lhs.rows, columns: lhs.columns, elements: zip(lhs.elements, rhs.elements).map(-))
     }

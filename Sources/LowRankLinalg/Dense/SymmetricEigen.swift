@@ -23,7 +23,7 @@ public struct SymmetricEigen: Sendable {
     /// - Throws: `.nonFinite` when the lower triangle of `a` holds a NaN or an infinity;
     ///   `.eigenDecompositionFailed(info:)` if LAPACK did not converge.
     public init(_ a: Matrix, workspace: inout SymmetricEigenWorkspace) throws(LinearAlgebraError) {
-        precondition(a.rows == workspace.order, "SymmetricEigen: A is \(a.rows)×\(a.columns), workspace order \(workspace.order)")
+        shapePrecondition(a.rows == workspace.order, "SymmetricEigen: A is \(a.rows)×\(a.columns), workspace order \(workspace.order)")
         let n = a.rows
         let finite = a.elements.withUnsafeBufferPointer { e in
             (0..<n).allSatisfy { j in (j..<n).allSatisfy { i in e[i + j * n].isFinite } }
@@ -74,7 +74,7 @@ public struct SymmetricEigenWorkspace: Sendable {
 
     /// Queries and allocates the scratch for n×n decompositions with eigenvectors.
     public init(order: Int) {
-        precondition(order >= 0, "SymmetricEigenWorkspace: negative order \(order)")
+        shapePrecondition(order >= 0, "SymmetricEigenWorkspace: negative order \(order)")
         self.order = order
         let size = LAPACK.syevdWorkspaceSize(order: order)
         work = [Double](repeating: 0, count: size.work)

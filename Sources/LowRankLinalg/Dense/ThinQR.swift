@@ -19,7 +19,7 @@ public struct ThinQR: Sendable {
 
     /// Factors `a` with scratch from `workspace`, whose shape must equal a's. Allocates only Q and R.
     public init(_ a: Matrix, workspace: inout ThinQRWorkspace) {
-        precondition(a.rows == workspace.rows && a.columns == workspace.columns,
+        shapePrecondition(a.rows == workspace.rows && a.columns == workspace.columns,
                      "ThinQR: A is \(a.rows)×\(a.columns), workspace is \(workspace.rows)×\(workspace.columns)")
         var factored = a
         var triangle = Matrix(rows: a.columns, columns: a.columns)
@@ -31,9 +31,9 @@ public struct ThinQR: Sendable {
     /// In-place form for hot loops: overwrites `a` (m×n) with Q and `r` (n×n) with R, allocating
     /// nothing.
     public static func factor(_ a: inout Matrix, r: inout Matrix, workspace: inout ThinQRWorkspace) {
-        precondition(a.rows == workspace.rows && a.columns == workspace.columns,
+        shapePrecondition(a.rows == workspace.rows && a.columns == workspace.columns,
                      "ThinQR.factor: A is \(a.rows)×\(a.columns), workspace is \(workspace.rows)×\(workspace.columns)")
-        precondition(r.rows == a.columns && r.columns == a.columns,
+        shapePrecondition(r.rows == a.columns && r.columns == a.columns,
                      "ThinQR.factor: R is \(r.rows)×\(r.columns), expected \(a.columns)×\(a.columns)")
         LAPACK.geqrf(&a, tau: &workspace.tau, work: &workspace.work)
         let n = a.columns, m = a.rows
@@ -58,7 +58,7 @@ public struct ThinQRWorkspace: Sendable {
 
     /// Queries and allocates the scratch for m×n factorizations (m ≥ n).
     public init(rows: Int, columns: Int) {
-        precondition(rows >= columns && columns >= 0, "ThinQRWorkspace: thin QR needs rows ≥ columns, got \(rows)×\(columns)")
+        shapePrecondition(rows >= columns && columns >= 0, "ThinQRWorkspace: thin QR needs rows ≥ columns, got \(rows)×\(columns)")
         self.rows = rows
         self.columns = columns
         tau = [Double](repeating: 0, count: columns)

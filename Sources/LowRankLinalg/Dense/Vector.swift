@@ -13,13 +13,13 @@ public enum Vector {
 
     /// x + y.
     public static func add(_ x: [Double], _ y: [Double]) -> [Double] {
-        precondition(x.count == y.count, "Vector.add: lengths \(x.count) and \(y.count) differ")
+        shapePrecondition(x.count == y.count, "Vector.add: lengths \(x.count) and \(y.count) differ")
         return zip(x, y).map(+)
     }
 
     /// x − y.
     public static func subtract(_ x: [Double], _ y: [Double]) -> [Double] {
-        precondition(x.count == y.count, "Vector.subtract: lengths \(x.count) and \(y.count) differ")
+        shapePrecondition(x.count == y.count, "Vector.subtract: lengths \(x.count) and \(y.count) differ")
         return zip(x, y).map(-)
     }
 

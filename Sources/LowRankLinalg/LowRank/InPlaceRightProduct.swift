@@ -9,11 +9,11 @@ extension TallSkinny {
     public static func multiplyRight(_ a: inout Matrix, columns range: Range<Int>, by m: Matrix,
                                      scratch: inout Matrix) {
         let width = range.count, d = a.rows, h = scratch.rows
-        precondition(range.lowerBound >= 0 && range.upperBound <= a.columns,
+        shapePrecondition(range.lowerBound >= 0 && range.upperBound <= a.columns,
                      "TallSkinny.multiplyRight: columns \(range) of A (\(a.columns))")
-        precondition(m.rows == width && m.columns == width,
+        shapePrecondition(m.rows == width && m.columns == width,
                      "TallSkinny.multiplyRight: M is \(m.rows)×\(m.columns), expected \(width)×\(width)")
-        precondition(h >= 1 && scratch.columns >= width,
+        shapePrecondition(h >= 1 && scratch.columns >= width,
                      "TallSkinny.multiplyRight: scratch is \(h)×\(scratch.columns), needs ≥ 1 row and ≥ \(width) columns")
         guard d > 0, width > 0 else { return }
         let base = range.lowerBound * d

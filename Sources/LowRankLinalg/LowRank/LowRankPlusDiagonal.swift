@@ -30,7 +30,7 @@ public struct LowRankPlusDiagonal: Sendable {
     /// I + ΛᵀΨ⁻¹Λ, computed by the caller (as pBaM's patch does): only W is formed.
     /// Cost 2DK² flops (one `dtrsm`) and one D×K block.
     package init(psi: [Double], lambda: Matrix, capacitance: Cholesky) {
-        precondition(lambda.rows == psi.count && capacitance.order == lambda.columns,
+        shapePrecondition(lambda.rows == psi.count && capacitance.order == lambda.columns,
                      "LowRankPlusDiagonal: ψ has \(psi.count) entries, Λ is \(lambda.rows)×\(lambda.columns), L is \(capacitance.order)×\(capacitance.order)")
         var w = TallSkinny.rowScaled(lambda, by: psi.map { 1 / $0 })
         BLAS.trsm(capacitance.lower, triangle: .lower, transA: .transpose, side: .right, into: &w)
@@ -43,7 +43,7 @@ public struct LowRankPlusDiagonal: Sendable {
     /// Checks that ψ is finite and positive and Λ finite, with D = ψ.count rows. Cost O(DK).
     /// - Throws: `.nonPositiveDiagonal` for the first bad ψᵢ, `.nonFinite` for a NaN or ∞ in Λ.
     public static func validate(psi: [Double], lambda: Matrix) throws(LinearAlgebraError) {
-        precondition(lambda.rows == psi.count, "LowRankPlusDiagonal: ψ has \(psi.count) entries, Λ has \(lambda.rows) rows")
+        shapePrecondition(lambda.rows == psi.count, "LowRankPlusDiagonal: ψ has \(psi.count) entries, Λ has \(lambda.rows) rows")
         if let i = psi.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
             throw .nonPositiveDiagonal(index: i, value: psi[i])
         }
@@ -55,7 +55,7 @@ public struct LowRankPlusDiagonal: Sendable {
     /// - Throws: `.notPositiveDefinite` (round-off only).
     public static func factorCapacitance(psi: [Double], lambda: Matrix,
                                          scratch: inout Matrix) throws(LinearAlgebraError) -> Cholesky {
-        precondition(scratch.rows == lambda.rows && scratch.columns == lambda.columns,
+        shapePrecondition(scratch.rows == lambda.rows && scratch.columns == lambda.columns,
                      "LowRankPlusDiagonal.factorCapacitance: scratch is \(scratch.rows)×\(scratch.columns), Λ is \(lambda.rows)×\(lambda.columns)")
         TallSkinny.rowDivided(lambda, by: psi, into: &scratch)
         var a = Matrix.identity(lambda.columns)
@@ -71,7 +71,7 @@ public struct LowRankPlusDiagonal: Sendable {
 
     /// Σ·Y for a D×m block, into `out` (D×m): ψ∘Y + Λ(ΛᵀY). Cost 4DKm flops.
     public func multiply(_ y: Matrix, into out: inout Matrix) {
-        precondition(y.rows == dimension, "LowRankPlusDiagonal.multiply: Y has \(y.rows) rows, D = \(dimension)")
+        shapePrecondition(y.rows == dimension, "LowRankPlusDiagonal.multiply: Y has \(y.rows) rows, D = \(dimension)")
         TallSkinny.rowScaled(y, by: psi, into: &out)
         BLAS.gemm(lambda, BLAS.gemm(lambda, y, transA: .transpose), beta: 1, into: &out)
     }
@@ -86,14 +86,14 @@ public struct LowRankPlusDiagonal: Sendable {
 
     /// Σ⁻¹·Y (Woodbury: Ψ⁻¹Y − W(WᵀY)) for a D×m block, into `out`. Cost 4DKm flops.
     public func solve(_ y: Matrix, into out: inout Matrix) {
-        precondition(y.rows == dimension, "LowRankPlusDiagonal.solve: Y has \(y.rows) rows, D = \(dimension)")
+        shapePrecondition(y.rows == dimension, "LowRankPlusDiagonal.solve: Y has \(y.rows) rows, D = \(dimension)")
         TallSkinny.rowDivided(y, by: psi, into: &out)
         BLAS.gemm(inverseFactor, BLAS.gemm(inverseFactor, y, transA: .transpose), alpha: -1, beta: 1, into: &out)
     }
 
     /// Y ← Σ⁻¹·Y in place for a D×m block: Ψ⁻¹Y − W(WᵀY). Cost 4DKm flops; allocates only K×m.
     public func solveInPlace(_ y: inout Matrix) {
-        precondition(y.rows == dimension, "LowRankPlusDiagonal.solveInPlace: Y has \(y.rows) rows, D = \(dimension)")
+        shapePrecondition(y.rows == dimension, "LowRankPlusDiagonal.solveInPlace: Y has \(y.rows) rows, D = \(dimension)")
         let projected = BLAS.gemm(inverseFactor, y, transA: .transpose)
         TallSkinny.divideRows(&y, by: psi)
         BLAS.gemm(inverseFactor, projected, alpha: -1, beta: 1, into: &y)
@@ -128,7 +128,7 @@ public struct LowRankPlusDiagonal: Sendable {
 
     /// xᵀΣx = Σᵢ ψᵢxᵢ² + ‖Λᵀx‖². Cost 2D(K + 1) flops.
     public func quadraticForm(_ x: [Double]) -> Double {
-        precondition(x.count == dimension, "LowRankPlusDiagonal.quadraticForm: x has \(x.count) entries, D = \(dimension)")
+        shapePrecondition(x.count == dimension, "LowRankPlusDiagonal.quadraticForm: x has \(x.count) entries, D = \(dimension)")
         let projected = BLAS.gemv(lambda, x, trans: .transpose)
         var sum = 0.0
         for i in 0..<x.count { sum += psi[i] * x[i] * x[i] }
@@ -137,7 +137,7 @@ public struct LowRankPlusDiagonal: Sendable {
 
     /// xᵀΣ⁻¹x = Σᵢ xᵢ²/ψᵢ − ‖Wᵀx‖². Cost 2D(K + 1) flops.
     public func inverseQuadraticForm(_ x: [Double]) -> Double {
-        precondition(x.count == dimension, "LowRankPlusDiagonal.inverseQuadraticForm: x has \(x.count) entries, D = \(dimension)")
+        shapePrecondition(x.count == dimension, "LowRankPlusDiagonal.inverseQuadraticForm: x has \(x.count) entries, D = \(dimension)")
         let projected = BLAS.gemv(inverseFactor, x, trans: .transpose)
         var sum = 0.0
         for i in 0..<x.count { sum += x[i] * x[i] / psi[i] }
@@ -147,7 +147,7 @@ public struct LowRankPlusDiagonal: Sendable {
     /// tr(Σ⁻¹·A) for A = diag(a) + U·Uᵀ − V·Vᵀ held implicitly, as
     /// Σᵢ aᵢ·diag(Σ⁻¹)ᵢ + tr(UᵀΣ⁻¹U) − tr(VᵀΣ⁻¹V). Cost 2D(K + 1)(p + q + 1) flops.
     public func traceOfInverseTimes(_ a: SignedLowRankPlusDiagonal) -> Double {
-        precondition(a.dimension == dimension, "LowRankPlusDiagonal.traceOfInverseTimes: A is \(a.dimension)-dimensional, D = \(dimension)")
+        shapePrecondition(a.dimension == dimension, "LowRankPlusDiagonal.traceOfInverseTimes: A is \(a.dimension)-dimensional, D = \(dimension)")
         let inverse = inverseDiagonal
         var sum = 0.0
         for i in 0..<dimension { sum += a.diagonalPart[i] * inverse[i] }
@@ -156,7 +156,7 @@ public struct LowRankPlusDiagonal: Sendable {
 
     /// tr(UᵀΣ⁻¹U) = Σᵢⱼ Uᵢⱼ²/ψᵢ − ‖WᵀU‖²_F for a D×p block U. Cost 2Dp(K + 1) flops.
     public func traceOfInverseGram(_ u: Matrix) -> Double {
-        precondition(u.rows == dimension, "LowRankPlusDiagonal.traceOfInverseGram: U has \(u.rows) rows, D = \(dimension)")
+        shapePrecondition(u.rows == dimension, "LowRankPlusDiagonal.traceOfInverseGram: U has \(u.rows) rows, D = \(dimension)")
         guard u.columns > 0 else { return 0 }
         var weighted = [Double](repeating: 0, count: dimension)
         TallSkinny.rowdot(u, u, scale: 1, accumulatingInto: &weighted)

@@ -15,9 +15,9 @@ public struct SignedLowRankPlusDiagonal: Sendable {
     /// S = diag(d) + F₁F₁ᵀ − F₂F₂ᵀ for F = [F₁ F₂] with F₁ the first `addedCount` columns; F must have
     /// D = d.count rows and at least `addedCount` columns.
     public init(diagonal: [Double], factors: Matrix, addedCount: Int) {
-        precondition(factors.rows == diagonal.count,
+        shapePrecondition(factors.rows == diagonal.count,
                      "SignedLowRankPlusDiagonal: d has \(diagonal.count) entries, F has \(factors.rows) rows")
-        precondition(addedCount >= 0 && addedCount <= factors.columns,
+        shapePrecondition(addedCount >= 0 && addedCount <= factors.columns,
                      "SignedLowRankPlusDiagonal: \(addedCount) added columns of \(factors.columns)")
         self.diagonalPart = diagonal
         self.factors = factors
@@ -26,7 +26,7 @@ public struct SignedLowRankPlusDiagonal: Sendable {
 
     /// S = diag(d) + U·Uᵀ − W·Wᵀ; U and W must have D = d.count rows. Copies U and W into one block.
     public init(diagonal: [Double], added: Matrix, subtracted: Matrix) {
-        precondition(added.rows == diagonal.count && subtracted.rows == diagonal.count,
+        shapePrecondition(added.rows == diagonal.count && subtracted.rows == diagonal.count,
                      "SignedLowRankPlusDiagonal: d has \(diagonal.count) entries, U has \(added.rows) rows, W has \(subtracted.rows)")
         self.init(diagonal: diagonal, factors: Matrix(concatenatingColumnsOf: [added, subtracted]),
                   addedCount: added.columns)
@@ -53,7 +53,7 @@ public struct SignedLowRankPlusDiagonal: Sendable {
 
     /// Negates the rows of a (p+q)×k block that belong to W, turning FᵀY into s∘(FᵀY). Cost O(qk).
     public func applySigns(_ inner: inout Matrix) {
-        precondition(inner.rows == factors.columns,
+        shapePrecondition(inner.rows == factors.columns,
                      "SignedLowRankPlusDiagonal.applySigns: \(inner.rows) rows for \(factors.columns) factor columns")
         let rows = inner.rows, columns = inner.columns, range = subtractedColumns
         inner.withElements { e in
@@ -64,7 +64,7 @@ public struct SignedLowRankPlusDiagonal: Sendable {
     /// S·Y for a D×k block, into `out` (D×k): d∘Y + F·(s∘(FᵀY)) by two `dgemm` calls.
     /// Cost 4Dk(p + q) flops; allocates only the (p+q)×k inner product.
     public func multiply(_ y: Matrix, into out: inout Matrix) {
-        precondition(y.rows == dimension, "SignedLowRankPlusDiagonal.multiply: Y has \(y.rows) rows, D = \(dimension)")
+        shapePrecondition(y.rows == dimension, "SignedLowRankPlusDiagonal.multiply: Y has \(y.rows) rows, D = \(dimension)")
         TallSkinny.rowScaled(y, by: diagonalPart, into: &out)
         var inner = BLAS.gemm(factors, y, transA: .transpose)
         applySigns(&inner)

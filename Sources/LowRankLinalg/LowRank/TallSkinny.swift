@@ -15,11 +15,11 @@ public enum TallSkinny {
     /// Cost 2Dm flops, no allocation.
     public static func rowdot(_ a: Matrix, _ c: Matrix, columns range: Range<Int>? = nil, scale: Double,
                               accumulatingInto out: inout [Double]) {
-        precondition(a.rows == c.rows && a.columns == c.columns,
+        shapePrecondition(a.rows == c.rows && a.columns == c.columns,
                      "TallSkinny.rowdot: \(a.rows)×\(a.columns) vs \(c.rows)×\(c.columns)")
-        precondition(out.count == a.rows, "TallSkinny.rowdot: output has \(out.count) slots for \(a.rows) rows")
+        shapePrecondition(out.count == a.rows, "TallSkinny.rowdot: output has \(out.count) slots for \(a.rows) rows")
         let columns = range ?? 0..<a.columns
-        precondition(columns.lowerBound >= 0 && columns.upperBound <= a.columns,
+        shapePrecondition(columns.lowerBound >= 0 && columns.upperBound <= a.columns,
                      "TallSkinny.rowdot: columns \(columns) outside 0..<\(a.columns)")
         let d = a.rows
         a.elements.withUnsafeBufferPointer { pa in
@@ -36,13 +36,13 @@ public enum TallSkinny {
 
     /// Y ← diag(s)·Y: row i of the D×m block scaled by sᵢ (s is a D-vector). Cost Dm flops.
     public static func scaleRows(_ y: inout Matrix, by s: [Double]) {
-        precondition(s.count == y.rows, "TallSkinny.scaleRows: \(s.count) scales for \(y.rows) rows")
+        shapePrecondition(s.count == y.rows, "TallSkinny.scaleRows: \(s.count) scales for \(y.rows) rows")
         combineRows(of: nil, with: s, into: &y, *)
     }
 
     /// Y ← diag(s)⁻¹·Y: row i of the D×m block divided by sᵢ. Cost Dm flops.
     public static func divideRows(_ y: inout Matrix, by s: [Double]) {
-        precondition(s.count == y.rows, "TallSkinny.divideRows: \(s.count) divisors for \(y.rows) rows")
+        shapePrecondition(s.count == y.rows, "TallSkinny.divideRows: \(s.count) divisors for \(y.rows) rows")
         combineRows(of: nil, with: s, into: &y, /)
     }
 
@@ -62,7 +62,7 @@ public enum TallSkinny {
 
     /// Y ← Y·diag(s): column j scaled by sⱼ (s has m entries). Cost Dm flops.
     public static func scaleColumns(_ y: inout Matrix, by s: [Double]) {
-        precondition(s.count == y.columns, "TallSkinny.scaleColumns: \(s.count) scales for \(y.columns) columns")
+        shapePrecondition(s.count == y.columns, "TallSkinny.scaleColumns: \(s.count) scales for \(y.columns) columns")
         let d = y.rows
         y.withElements { e in
             e.withUnsafeMutableBufferPointer { pe in
@@ -73,7 +73,7 @@ public enum TallSkinny {
 
     /// The mean of the m columns of a D×m block, (1/m)·Σⱼ yⱼ, a D-vector (one `dgemv`). Cost 2Dm flops.
     public static func columnMean(_ y: Matrix) -> [Double] {
-        precondition(y.columns > 0, "TallSkinny.columnMean: no columns")
+        shapePrecondition(y.columns > 0, "TallSkinny.columnMean: no columns")
         return BLAS.gemv(y, [Double](repeating: 1, count: y.columns), alpha: 1 / Double(y.columns))
     }
 
@@ -81,9 +81,9 @@ public enum TallSkinny {
     /// subtracted, then is scaled. (With v the column mean and scale 1/√m this gives the centred batch
     /// X̃ of algorithm.md §2.2.) Cost 2Dm flops.
     public static func centerColumns(_ y: inout Matrix, around v: [Double], scale: Double = 1, columns range: Range<Int>? = nil) {
-        precondition(v.count == y.rows, "TallSkinny.centerColumns: vector of \(v.count) for \(y.rows) rows")
+        shapePrecondition(v.count == y.rows, "TallSkinny.centerColumns: vector of \(v.count) for \(y.rows) rows")
         let d = y.rows, columns = range ?? 0..<y.columns
-        precondition(columns.lowerBound >= 0 && columns.upperBound <= y.columns,
+        shapePrecondition(columns.lowerBound >= 0 && columns.upperBound <= y.columns,
                      "TallSkinny.centerColumns: columns \(columns) outside 0..<\(y.columns)")
         y.withElements { e in
             e.withUnsafeMutableBufferPointer { pe in
@@ -99,12 +99,12 @@ public enum TallSkinny {
     /// optional D-vector `subtracting`, writes scale·(X[:, ·] − v) instead. Cost O(D·|source|).
     public static func copyColumns(of x: Matrix, _ source: Range<Int>, into y: inout Matrix, at destination: Int,
                                    scale: Double = 1, subtracting v: [Double]? = nil) {
-        precondition(x.rows == y.rows, "TallSkinny.copyColumns: \(x.rows) rows into \(y.rows)")
-        precondition(source.lowerBound >= 0 && source.upperBound <= x.columns,
+        shapePrecondition(x.rows == y.rows, "TallSkinny.copyColumns: \(x.rows) rows into \(y.rows)")
+        shapePrecondition(source.lowerBound >= 0 && source.upperBound <= x.columns,
                      "TallSkinny.copyColumns: columns \(source) outside 0..<\(x.columns)")
-        precondition(destination >= 0 && destination + source.count <= y.columns,
+        shapePrecondition(destination >= 0 && destination + source.count <= y.columns,
                      "TallSkinny.copyColumns: \(source.count) columns at \(destination) outside 0..<\(y.columns)")
-        if let v { precondition(v.count == x.rows, "TallSkinny.copyColumns: vector of \(v.count) for \(x.rows) rows") }
+        if let v { shapePrecondition(v.count == x.rows, "TallSkinny.copyColumns: vector of \(v.count) for \(x.rows) rows") }
         let d = x.rows
         x.elements.withUnsafeBufferPointer { px in
             y.withElements { e in
@@ -124,7 +124,7 @@ public enum TallSkinny {
 
     /// Column j of Y ← scale·v for a D-vector v. Cost O(D).
     public static func setColumn(_ y: inout Matrix, _ j: Int, to v: [Double], scale: Double = 1) {
-        precondition(v.count == y.rows && j >= 0 && j < y.columns,
+        shapePrecondition(v.count == y.rows && j >= 0 && j < y.columns,
                      "TallSkinny.setColumn: vector of \(v.count) into column \(j) of \(y.rows)×\(y.columns)")
         let d = y.rows
         y.withElements { e in
@@ -134,7 +134,7 @@ public enum TallSkinny {
 
     /// Y ← Y·diag(s) on the columns `range` (s has range.count entries). Cost D·|range| flops.
     public static func scaleColumns(_ y: inout Matrix, _ range: Range<Int>, by s: [Double]) {
-        precondition(s.count == range.count && range.lowerBound >= 0 && range.upperBound <= y.columns,
+        shapePrecondition(s.count == range.count && range.lowerBound >= 0 && range.upperBound <= y.columns,
                      "TallSkinny.scaleColumns: \(s.count) scales for columns \(range) of \(y.columns)")
         let d = y.rows
         y.withElements { e in
@@ -146,7 +146,7 @@ public enum TallSkinny {
 
     /// Y ← Y + v·1ᵀ: the D-vector v added to every column. Cost Dm flops.
     public static func addToColumns(_ y: inout Matrix, _ v: [Double]) {
-        precondition(v.count == y.rows, "TallSkinny.addToColumns: vector of \(v.count) for \(y.rows) rows")
+        shapePrecondition(v.count == y.rows, "TallSkinny.addToColumns: vector of \(v.count) for \(y.rows) rows")
         let d = y.rows, m = y.columns
         y.withElements { e in
             e.withUnsafeMutableBufferPointer { pe in
@@ -159,18 +159,18 @@ public enum TallSkinny {
 
     /// out ← diag(s)·Y (out and Y both D×m), writing into existing storage. Cost Dm flops.
     public static func rowScaled(_ y: Matrix, by s: [Double], into out: inout Matrix) {
-        precondition(out.rows == y.rows && out.columns == y.columns,
+        shapePrecondition(out.rows == y.rows && out.columns == y.columns,
                      "TallSkinny.rowScaled: output \(out.rows)×\(out.columns) for \(y.rows)×\(y.columns)")
-        precondition(s.count == y.rows, "TallSkinny.rowScaled: \(s.count) scales for \(y.rows) rows")
+        shapePrecondition(s.count == y.rows, "TallSkinny.rowScaled: \(s.count) scales for \(y.rows) rows")
         combineRows(of: y, with: s, into: &out, *)
     }
 
     /// out ← diag(s)⁻¹·Y (row i divided by sᵢ; out and Y both D×m), into existing storage.
     /// Cost Dm flops.
     public static func rowDivided(_ y: Matrix, by s: [Double], into out: inout Matrix) {
-        precondition(out.rows == y.rows && out.columns == y.columns,
+        shapePrecondition(out.rows == y.rows && out.columns == y.columns,
                      "TallSkinny.rowDivided: output \(out.rows)×\(out.columns) for \(y.rows)×\(y.columns)")
-        precondition(s.count == y.rows, "TallSkinny.rowDivided: \(s.count) scales for \(y.rows) rows")
+        shapePrecondition(s.count == y.rows, "TallSkinny.rowDivided: \(s.count) scales for \(y.rows) rows")
         combineRows(of: y, with: s, into: &out, /)
     }
 
@@ -198,7 +198,7 @@ public enum TallSkinny {
 
     /// Y ← (1 − w)·Y + w·X for blocks of the same shape (an over-relaxed or damped step). Cost 3Dm flops.
     public static func blend(_ y: inout Matrix, toward x: Matrix, weight w: Double) {
-        precondition(x.rows == y.rows && x.columns == y.columns,
+        shapePrecondition(x.rows == y.rows && x.columns == y.columns,
                      "TallSkinny.blend: \(y.rows)×\(y.columns) toward \(x.rows)×\(x.columns)")
         x.elements.withUnsafeBufferPointer { px in
             y.withElements { e in
@@ -212,8 +212,8 @@ public enum TallSkinny {
     /// out ← scale·(mean of the columns of Y) (Y D×m, out a D-vector), into existing storage.
     /// Cost Dm flops.
     public static func columnMean(_ y: Matrix, into out: inout [Double]) {
-        precondition(y.columns > 0, "TallSkinny.columnMean: no columns")
-        precondition(out.count == y.rows, "TallSkinny.columnMean: output has \(out.count) slots for \(y.rows) rows")
+        shapePrecondition(y.columns > 0, "TallSkinny.columnMean: no columns")
+        shapePrecondition(out.count == y.rows, "TallSkinny.columnMean: output has \(out.count) slots for \(y.rows) rows")
         let d = y.rows, m = y.columns
         y.elements.withUnsafeBufferPointer { py in
             out.withUnsafeMutableBufferPointer { po in

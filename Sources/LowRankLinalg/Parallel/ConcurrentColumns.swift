@@ -39,8 +39,8 @@ extension Matrix {
         from source: Matrix, workers: Int,
         _ body: @Sendable (_ column: Int, _ input: [Double], _ output: inout [Double]) throws -> Void
     ) throws {
-        precondition(workers >= 1, "Matrix.fillColumnsConcurrently: \(workers) workers")
-        precondition(source.columns == columns,
+        shapePrecondition(workers >= 1, "Matrix.fillColumnsConcurrently: \(workers) workers")
+        shapePrecondition(source.columns == columns,
                      "Matrix.fillColumnsConcurrently: source has \(source.columns) columns, the matrix \(columns)")
         let workerCount = Swift.min(workers, columns)
         guard workerCount > 0 else { return }
@@ -107,7 +107,7 @@ private struct ColumnWriter: @unchecked Sendable {
 
     /// Copies `column` (length `rows`) into column j.
     func write(_ column: [Double], toColumn j: Int) {
-        precondition(column.count == rows,
+        shapePrecondition(column.count == rows,
                      "Matrix.fillColumnsConcurrently: an output of length \(column.count), expected \(rows)")
         for i in 0..<rows { storage[i + j * rows] = column[i] }
     }

@@ -186,7 +186,7 @@ public struct ADVILowRank: VariationalAlgorithm {
     func elboGradient(_ q: LowRankGaussian, scores: Matrix, noise: Matrix, latent: Matrix, inverseFactor: inout Matrix,
                       mean: inout [Double], variance: inout [Double], lambda: inout Matrix) {
         let d = q.dimension
-        precondition(scores.rows == d && noise.rows == d && noise.columns == scores.columns
+        shapePrecondition(scores.rows == d && noise.rows == d && noise.columns == scores.columns
                         && latent.rows == q.rank && latent.columns == scores.columns && scores.columns > 0,
                      "ADVILowRank.elboGradient: G \(scores.rows)×\(scores.columns), E \(noise.rows)×\(noise.columns), Z \(latent.rows)×\(latent.columns) for D = \(d), K = \(q.rank)")
         let b = Double(scores.columns)

@@ -40,7 +40,9 @@ public struct Adam: Sendable {
     /// The parameter half of `descend`: θ ← θ − α_t·m̂/(√v̂ + ε), with m̂ and v̂ the bias-corrected
     /// moments that the step would reach, leaving `moments` as they are. A caller that may still
     /// reject the step commits it with `advance(_:gradient:)`; the two together give `descend`
-    /// bit for bit. Returns the step size used. Cost O(n), no allocation.
+    /// bit for bit. A coordinate whose second moment overflows (|g| beyond ~1e154) gets NaN, so that
+    /// the caller's finiteness check rejects the step instead of taking a silent zero step there.
+    /// Returns the step size used. Cost O(n), no allocation.
     /// - Throws: `VariationalInferenceError.dimensionMismatch` when the lengths differ.
     func propose(_ parameters: inout [Double], gradient: [Double], moments: AdamMoments) throws -> Double {
         try requireDimension(gradient.count, parameters.count, "gradient")
@@ -52,6 +54,10 @@ public struct Adam: Sendable {
             let g = gradient[i]
             let first = beta1 * moments.first[i] + (1 - beta1) * g
             let second = beta2 * moments.second[i] + (1 - beta2) * g * g
+            guard second.isFinite else {
+                parameters[i] = .nan
+                continue
+            }
             let mHat = first / correction1, vHat = second / correction2
             parameters[i] -= rate * mHat / (vHat.squareRoot() + epsilon)
         }
@@ -61,7 +67,7 @@ public struct Adam: Sendable {
     /// The moment half of `descend`: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², one more step counted.
     /// The gradient must have the moments' length. Cost O(n), no allocation.
     func advance(_ moments: inout AdamMoments, gradient: [Double]) {
-        precondition(gradient.count == moments.first.count,
+        shapePrecondition(gradient.count == moments.first.count,
                      "Adam.advance: gradient of \(gradient.count) for \(moments.first.count) moments")
         moments.steps += 1
         for i in gradient.indices {

@@ -93,7 +93,7 @@ public struct LowRankGaussian: GaussianApproximation {
     /// drawn first into `points`, then Z (K×m) into `latent`, both column by column, and
     /// X = μ1ᵀ + diag(√ψ)·E + Λ·Z, as `reparameterize(noise:latent:)`. Cost 2DKm flops (one GEMM) + O(Dm).
     public func sample(into points: inout Matrix, latent: inout Matrix, using generator: inout Xoshiro256StarStar) {
-        precondition(points.rows == dimension && latent.rows == rank && latent.columns == points.columns,
+        shapePrecondition(points.rows == dimension && latent.rows == rank && latent.columns == points.columns,
                      "LowRankGaussian.sample: points \(points.rows)×\(points.columns), latent \(latent.rows)×\(latent.columns) for D = \(dimension), K = \(rank)")
         generator.fillStandardNormal(&points)
         generator.fillStandardNormal(&latent)
@@ -113,9 +113,9 @@ public struct LowRankGaussian: GaussianApproximation {
     }
 
     /// `reparameterize(noise:latent:)` into the existing D×m block `points`, allocating nothing.
-    /// E must be D×m, Z K×m and `points` D×m (checked by precondition). Cost 2DKm flops (one GEMM) + O(Dm).
+    /// E must be D×m, Z K×m and `points` D×m (a mismatch stops the program, naming the sizes). Cost 2DKm flops (one GEMM) + O(Dm).
     public func reparameterize(noise: Matrix, latent: Matrix, into points: inout Matrix) {
-        precondition(noise.rows == dimension && latent.rows == rank && latent.columns == noise.columns
+        shapePrecondition(noise.rows == dimension && latent.rows == rank && latent.columns == noise.columns
                         && points.rows == dimension && points.columns == noise.columns,
                      "LowRankGaussian.reparameterize: E \(noise.rows)×\(noise.columns), Z \(latent.rows)×\(latent.columns), X \(points.rows)×\(points.columns) for D = \(dimension), K = \(rank)")
         TallSkinny.copyColumns(of: noise, 0..<noise.columns, into: &points, at: 0)

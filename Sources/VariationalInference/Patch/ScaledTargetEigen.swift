@@ -108,7 +108,7 @@ struct ScaledTargetEigen: Sendable {
     ///   `.nonFinite` when the Rayleigh quotient is not finite.
     mutating func solve(target: SignedLowRankPlusDiagonal, rootPsi: [Double], rank: Int, tolerance: Double,
                         maxPasses: Int) throws(LinearAlgebraError) -> Int {
-        precondition(isSeeded, "ScaledTargetEigen.solve: seed the basis first")
+        shapePrecondition(isSeeded, "ScaledTargetEigen.solve: seed the basis first")
         let d = basis.rows, n = columns
         var passes = 0
         while passes < maxPasses {

@@ -27,6 +27,10 @@ struct LimitedMemoryBFGS: Sendable {
         self.initialScale = initialScale
     }
 
+    /// γ = sᵀy/yᵀy of the newest pair (the initial scale before the first): a scalar estimate of the
+    /// inverse curvature.
+    var inverseCurvatureScale: Double { scale }
+
     /// Forgets every pair.
     mutating func reset() {
         count = 0
