@@ -22,3 +22,18 @@ import Darwin
 
 /// ln(2π).
 package let logTwoPi = 1.837_877_066_409_345_5
+
+/// log(1 + x), accurate for small x (C math library).
+@inlinable @inline(__always) package func _log1p(_ x: Double) -> Double { log1p(x) }
+
+/// exp(x) − 1, accurate for small x (C math library).
+@inlinable @inline(__always) package func _expm1(_ x: Double) -> Double { expm1(x) }
+
+/// Base-10 logarithm (C math library).
+@inlinable @inline(__always) package func _log10(_ x: Double) -> Double { log10(x) }
+
+/// The error function (C math library).
+@inlinable @inline(__always) package func _erf(_ x: Double) -> Double { erf(x) }
+
+/// The complementary error function (C math library).
+@inlinable @inline(__always) package func _erfc(_ x: Double) -> Double { erfc(x) }

@@ -65,6 +65,8 @@ public struct ADVIDiagonal: VariationalAlgorithm {
         } lossGradient: { scores, noise in
             let gradient = ADVIDiagonal.elboGradient(q, scores: scores, noise: noise)
             return (gradient.mean + gradient.logScale).map { -$0 }
+        } fisher: { points, scores in
+            q.relativeFisherDivergence(points: points, scores: scores)
         } approximation: { parameters in
             try? DiagonalGaussian(mean: Array(parameters[0..<d]), variances: parameters[d...].map { _exp(2 * $0) })
         } commit: { state, next in

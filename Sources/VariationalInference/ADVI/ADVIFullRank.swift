@@ -61,6 +61,8 @@ public struct ADVIFullRank: VariationalAlgorithm {
         } lossGradient: { scores, noise in
             let gradient = ADVIFullRank.elboGradient(factor: factor, scores: scores, noise: noise)
             return (gradient.mean + gradient.factor.elements).map { -$0 }
+        } fisher: { points, scores in
+            q.relativeFisherDivergence(points: points, scores: scores)
         } approximation: { (parameters) -> (DenseGaussian, Matrix)? in
             let nextFactor = Matrix(rows: d, columns: d, elements: Array(parameters[d...]))
             guard let next = try? DenseGaussian(mean: Array(parameters[0..<d]),

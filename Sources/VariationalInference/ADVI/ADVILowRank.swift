@@ -82,7 +82,8 @@ public struct ADVILowRank: VariationalAlgorithm {
         try requireStateRank("ADVILowRank", state: q.rank, rank: rank)
         state.workspace.reshape(dimension: q.dimension, rank: q.rank, batchSize: batchSize)
         var rate = optimizer.schedule.value(at: state.moments.steps)
-        return try state.safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
+        var fisher: Double?
+        var report = try state.safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
             state, evaluations, timings in
             var clock = PhaseClock()
             generator.fillStandardNormal(&state.workspace.noise)
@@ -96,6 +97,8 @@ public struct ADVILowRank: VariationalAlgorithm {
             }
             timings.scores += clock.lap()
             if let nonFinite { return UpdateOutcome<LowRankGaussian>.nonFiniteScore(nonFinite) }
+            fisher = q.relativeFisherDivergence(overwriting: &state.workspace.points, columns: 0..<batchSize,
+                                                scores: state.workspace.scores)
             defer { timings.update += clock.lap() }
             let next = try ascend(q, moments: state.moments, workspace: &state.workspace, rate: &rate)
             return next.map { .accepted($0, emSteps: nil) } ?? .rejected(emSteps: nil)
@@ -104,6 +107,8 @@ public struct ADVILowRank: VariationalAlgorithm {
             state.approximation = next
             state.workspace.spare.recycle(q)
         }
+        report.relativeFisherDivergence = fisher
+        return report
     }
 
     /// The closed-form ELBO gradient and Adam's proposed step, in the workspace (the loss gradient

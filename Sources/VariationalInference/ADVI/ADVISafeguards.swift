@@ -59,11 +59,13 @@ extension PackedADVIState {
         optimizer: Adam, batchSize: Int, maxRetries: Int, maxBadUpdates: Int, model: Model,
         using generator: inout Xoshiro256StarStar, dimension d: Int, parameters: [Double],
         transform: (Matrix) -> Matrix, lossGradient: (_ scores: Matrix, _ noise: Matrix) -> [Double],
+        fisher: (_ points: Matrix, _ scores: Matrix) -> Double,
         approximation: ([Double]) -> Next?, commit: (inout Self, Next) -> Void
     ) throws -> StepReport {
         var moments = self.moments
         var rate = optimizer.schedule.value(at: moments.steps)
-        return try safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
+        var divergence: Double?
+        var report = try safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
             state, evaluations, _ in
             var noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
             var points = transform(noise)
@@ -74,6 +76,7 @@ extension PackedADVIState {
                 TallSkinny.copyColumns(of: transform(fresh), 0..<1, into: &points, at: b)
             }
             if let nonFinite { return UpdateOutcome<Next>.nonFiniteScore(nonFinite) }
+            divergence = fisher(points, state.scores)
             let gradient = lossGradient(state.scores, noise)
             var next = parameters
             moments = state.moments
@@ -84,5 +87,7 @@ extension PackedADVIState {
             commit(&state, proposal)
             state.moments = moments
         }
+        report.relativeFisherDivergence = divergence
+        return report
     }
 }

@@ -58,7 +58,8 @@ public struct BatchAndMatch: VariationalAlgorithm {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
         let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier)
-        return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations, timings in
+        var fisher: Double?
+        var report = try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations, timings in
             var clock = PhaseClock()
             var points = q.sample(count: batchSize, using: &generator)
             timings.sampling += clock.lap()
@@ -69,8 +70,11 @@ public struct BatchAndMatch: VariationalAlgorithm {
             timings.scores += clock.lap()
             if let nonFinite { return .nonFiniteScore(nonFinite) }
             defer { timings.update += clock.lap() }
+            fisher = q.relativeFisherDivergence(points: points, scores: state.workspace.scores)
             return try update(q, points: points, scores: state.workspace.scores, rate: rate, workspace: &state.workspace.eigen)
         }
+        report.relativeFisherDivergence = fisher
+        return report
     }
 
     /// The closed-form update from one scored batch; a rejection when it is not finite and positive

@@ -54,6 +54,9 @@ public struct IterationInfo: Sendable, Equatable {
     public var status: StepStatus
     /// Seconds the iteration spent in each phase.
     public var timings: PhaseTimings
+    /// The relative Fisher divergence of the iteration's starting q from its scored batch (see
+    /// ``RelativeFisherDivergence``): about 1/√B relative noise, no extra score evaluation.
+    public var relativeFisherDivergence: Double?
 }
 
 /// The callback's answer.

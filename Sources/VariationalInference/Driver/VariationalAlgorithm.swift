@@ -40,6 +40,12 @@ public struct StepReport: Sendable, Equatable {
     public var timings: PhaseTimings
     /// For a step rejected for non-finite scores, where the first one was; nil otherwise.
     public var nonFiniteScore: NonFiniteScore?
+    /// The relative Fisher divergence of the iteration's starting q, estimated from the batch it
+    /// scored (``RelativeFisherDivergence``); nil when the scores were not finite.
+    public var relativeFisherDivergence: Double?
+    /// pBaM: whether the patch met its tolerance before its cap on passes (false: it stopped at the
+    /// cap); nil for other algorithms and when no patch ran.
+    public var patchConverged: Bool?
 
     /// A report with every field given.
     public init(gradientEvaluations: Int, learningRate: Double, emSteps: Int? = nil, status: StepStatus = .ok,

@@ -105,7 +105,8 @@ public struct PatchedBaM: VariationalAlgorithm {
         }
         let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier)
         let standardNormal = state.iteration == 0 && firstBatchFromStandardNormal
-        return try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates,
+        var fisher: Double?, patchConverged: Bool?
+        var report = try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates,
                                  recycle: { $0.spare.recycle($1) }) { state, evaluations, timings in
             var clock = PhaseClock()
             state.workspace.patch.first.resizeColumns(to: batchSize)
@@ -126,16 +127,25 @@ public struct PatchedBaM: VariationalAlgorithm {
             }
             timings.scores += clock.lap()
             if let nonFinite { return .nonFiniteScore(nonFinite) }
+            if !standardNormal {
+                TallSkinny.copyColumns(of: state.workspace.patch.first, 0..<batchSize, into: &state.workspace.target.factors, at: 0)
+                fisher = q.relativeFisherDivergence(overwriting: &state.workspace.target.factors, columns: 0..<batchSize,
+                                                    scores: state.workspace.patch.second)
+            }
             return try update(q, rate: rate, toleranceScale: state.learningRateMultiplier, workspace: &state.workspace,
-                              timings: &timings, clock: &clock)
+                              timings: &timings, clock: &clock, patchConverged: &patchConverged)
         }
+        report.relativeFisherDivergence = fisher
+        report.patchConverged = patchConverged
+        return report
     }
 
     /// Matches and patches the scored batch in the workspace: the new approximation (built in the
     /// workspace's spare storage, which goes back to the workspace when the update fails), or a
     /// rejection when the update is not finite.
     private func update(_ q: LowRankGaussian, rate: Double, toleranceScale: Double, workspace: inout PatchedBaMWorkspace,
-                        timings: inout PhaseTimings, clock: inout PhaseClock) throws -> UpdateOutcome<LowRankGaussian> {
+                        timings: inout PhaseTimings, clock: inout PhaseClock,
+                        patchConverged: inout Bool?) throws -> UpdateOutcome<LowRankGaussian> {
         var next = workspace.spare.take(dimension: q.dimension, rank: rank)
         do {
             _ = try workspace.match(mean: q.mean, psi: q.psi, lambda: q.lambda, learningRate: rate, newMean: &next.mean)
@@ -145,6 +155,7 @@ public struct PatchedBaM: VariationalAlgorithm {
             TallSkinny.copyColumns(of: q.lambda, 0..<rank, into: &next.lambda, at: 0)
             let patched = try runPatch(psi: &next.psi, lambda: &next.lambda, workspace: &workspace,
                                        toleranceScale: toleranceScale)
+            patchConverged = patched.converged
             if meanUpdate == .postPatch {
                 PatchedBaMWorkspace.postPatchMean(previousMean: q.mean, psi: next.psi, lambda: next.lambda,
                                                   meanPoint: workspace.meanPoint, meanScore: workspace.meanScore,
@@ -169,26 +180,27 @@ public struct PatchedBaM: VariationalAlgorithm {
     /// over D (EM steps for `.em`), and the capacitance factor of the result.
     private func runPatch(psi: inout [Double], lambda: inout Matrix,
                           workspace: inout PatchedBaMWorkspace,
-                          toleranceScale: Double) throws -> (passes: Int, capacitance: Cholesky) {
+                          toleranceScale: Double) throws -> (passes: Int, converged: Bool, capacitance: Cholesky) {
         switch patch {
         case .em(let em):
             let outcome = try em.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal,
                                      logDeterminantOfTarget: workspace.targetLogDeterminant, psi: &psi, lambda: &lambda,
                                      workspace: &workspace.patch, toleranceScale: toleranceScale)
-            return (outcome.emSteps, outcome.capacitance)
+            return (outcome.emSteps, outcome.converged, outcome.capacitance)
         case .profile(let profile):
             var state = workspace.takeProfile() ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank, patch: profile)
             defer { workspace.profile = state }
             let outcome = try profile.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal, psi: &psi,
                                           lambda: &lambda, workspace: &workspace.patch, profile: &state,
                                           toleranceScale: toleranceScale, scaledEigenbasis: true)
-            return (outcome.passes, outcome.capacitance)
+            return (outcome.passes, outcome.converged, outcome.capacitance)
         case .truncatedEigen(let truncated):
             var state = workspace.takeProfile() ?? ProfilePatchWorkspace(dimension: psi.count, rank: rank,
                                                                          oversampling: truncated.oversampling, memory: 1)
             defer { workspace.profile = state }
-            return try truncated.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal, psi: &psi,
-                                     lambda: &lambda, workspace: &workspace.patch, profile: &state)
+            let outcome = try truncated.run(target: workspace.target, targetDiagonal: workspace.targetDiagonal, psi: &psi,
+                                            lambda: &lambda, workspace: &workspace.patch, profile: &state)
+            return (outcome.passes, true, outcome.capacitance)
         }
     }
 }
