@@ -216,7 +216,7 @@ import VariationalInference
         var generator = Xoshiro256StarStar(seed: 4)
         var statuses: [StepStatus] = []
         let result = try fit(algorithm, model: model, using: &generator, options: FitOptions(
-            maxIterations: 30, callback: { statuses.append($0.status); return .proceed }))
+            maxIterations: 30, callback: { info, _ in statuses.append(info.status); return .proceed }))
         #expect(statuses.filter { $0 == .reverted }.count == 10)
         #expect(result.state.moments.steps == 20, "Adam advanced only on accepted steps")
         #expect(Vector.isFinite(result.approximation.mean) && result.approximation.lambda.isFinite)

@@ -52,7 +52,7 @@ import VariationalInference
         var generator = Xoshiro256StarStar(seed: 3)
         var statuses: [StepStatus] = []
         let result = try fit(try referencePBaM(dimension: 20, rank: 2, batch: 8), model: model, using: &generator,
-                             options: FitOptions(maxIterations: 40, callback: { statuses.append($0.status); return .proceed }))
+                             options: FitOptions(maxIterations: 40, callback: { info, _ in statuses.append(info.status); return .proceed }))
         #expect(statuses.filter { $0 == .reverted }.count == 10)
         #expect(result.state.badUpdates == 10)
         let q = result.approximation
@@ -173,7 +173,7 @@ import VariationalInference
 
         var seen: [IterationInfo] = []
         let stopped = try fit(algorithm, model: target, using: &generator, options: FitOptions(
-            maxIterations: 50, callback: { seen.append($0); return $0.iteration == 4 ? .stop : .proceed }))
+            maxIterations: 50, callback: { info, _ in seen.append(info); return info.iteration == 4 ? .stop : .proceed }))
         #expect(stopped.stopReason == .callback && stopped.iterations == 5)
         #expect(seen.map(\.iteration) == [0, 1, 2, 3, 4])
         #expect(seen.map(\.gradientEvaluations) == [8, 16, 24, 32, 40])

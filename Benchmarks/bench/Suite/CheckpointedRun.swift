@@ -43,7 +43,7 @@ func runCheckpointed<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     record(algorithm.approximation(of: state), iteration: 0, evaluations: 0, seconds: 0, status: "ok")
     var iterations = 0, evaluations = 0, seconds = 0.0, reverted = 0, retried = 0
     for target in logSpacedTargets(start: labels.batch, end: budget, count: checkpoints) where target > evaluations {
-        let options = FitOptions(maxGradientEvaluations: target - evaluations, callback: { info in
+        let options = FitOptions(maxGradientEvaluations: target - evaluations, callback: { info, _ in
             if let steps = info.emSteps {
                 emTotal += steps
                 emIterations += 1
@@ -56,7 +56,7 @@ func runCheckpointed<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
             case .retried(let n): retried += n
             }
             return .proceed
-        })
+        }, diagnosticDraws: 0)
         do {
             let result = try fit(algorithm, model: evaluation.model, using: &generator, options: options, from: state)
             state = result.state

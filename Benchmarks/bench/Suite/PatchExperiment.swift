@@ -67,7 +67,7 @@ func patchGapTable(_ s: ExperimentSettings, iterations: [Int] = [5, 30, 59], pro
     var done = 0
     for t in iterations.sorted() {
         var fitGenerator = Xoshiro256StarStar(seed: 1)
-        let result = try fit(pbam, model: target, using: &fitGenerator, options: FitOptions(maxIterations: t - done), from: state)
+        let result = try fit(pbam, model: target, using: &fitGenerator, options: FitOptions(maxIterations: t - done, diagnosticDraws: 0), from: state)
         state = result.state
         done = t
         let q = result.approximation

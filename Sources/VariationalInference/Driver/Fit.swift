@@ -12,7 +12,7 @@ public struct FitResult<Algorithm: VariationalAlgorithm> {
     public var gradientEvaluations: Int
     /// Why the fit stopped.
     public var stopReason: StopReason
-    /// Wall-clock seconds of this call.
+    /// Wall-clock seconds of this call, the end-of-fit importance check excluded.
     public var elapsedSeconds: Double
     /// Iterations whose update was accepted (`.ok` or `.retried`), out of `iterations`.
     public var acceptedSteps: Int
@@ -20,6 +20,15 @@ public struct FitResult<Algorithm: VariationalAlgorithm> {
     public var revertedSteps: Int
     /// Recoverable failures redone with a fresh batch, summed over the iterations.
     public var retries: Int
+    /// Signs that the result should not be trusted as it is (empty for a fit that looks sound).
+    public var warnings: [FitWarning]
+    /// The importance-sampling check of the final approximation (PSIS k̂, ESS, IW-ELBO); nil when
+    /// `FitOptions.diagnosticDraws` is 0 or the check failed (then a warning says why).
+    public var diagnostics: ImportanceDiagnostics?
+    /// Seconds spent in that check.
+    public var diagnosticSeconds: Double
+    /// Every iteration's record, when `FitOptions.recordTrace` is set; empty otherwise.
+    public var trace: [IterationInfo]
 }
 
 /// A fit failure seen without its approximation type: `catch let failure as any AnyFitFailure`
@@ -67,20 +76,22 @@ public struct FitFailure<Approximation: GaussianApproximation>: AnyFitFailure {
     }
 }
 
-/// Runs `algorithm` on `model` until a budget, the stopping rule or the callback ends it.
+/// Runs `algorithm` on `model` until a budget, the stopping rule or the callback ends it, then
+/// checks the result (``FitWarning``, ``ImportanceDiagnostics``).
 ///
 /// - Parameters:
 ///   - algorithm: the algorithm and its settings (``PatchedBaM``, ``BatchAndMatch``, ``ADVILowRank``,
 ///     ``ADVIDiagonal``, ``ADVIFullRank``).
 ///   - model: the target, through its log density and score.
 ///   - generator: every random draw of the fit comes from it; the same seed gives a bit-identical fit.
-///   - options: the budgets, the stopping rule and the callback.
+///   - options: the budgets, the stopping rule, the callback and the end-of-fit checks.
 ///   - state: a state from an earlier fit to continue from (warm start); nil starts afresh from
 ///     `algorithm.initialState`.
 /// - Throws: ``VariationalInferenceError`` for bad options or a model of the wrong dimension;
-///   ``FitFailure`` (with the last good approximation) when an iteration fails for good, or with
+///   ``FitFailure`` (with the last good approximation) when an iteration fails for good, with
 ///   `VariationalInferenceError.noAcceptedSteps` when the fit ran iterations and every one of them
-///   was reverted (a fit that changed nothing is not reported as a success).
+///   was reverted (a fit that changed nothing is not reported as a success), and with
+///   `.nonFiniteScore` when the first iteration met a non-finite score.
 public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     _ algorithm: Algorithm, model: Model, using generator: inout Xoshiro256StarStar, options: FitOptions,
     from state: Algorithm.State? = nil
@@ -91,20 +102,25 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     if let n = options.maxGradientEvaluations { try require(n >= 0, "maxGradientEvaluations must be ≥ 0, got \(n)") }
     if let rule = options.stoppingRule {
         try require(rule.tolerance > 0, "stopping tolerance must be > 0, got \(rule.tolerance)")
-        try require(rule.patience >= 1, "stopping patience must be ≥ 1, got \(rule.patience)")
+        try require(rule.patience >= 1, "stopping patience (window) must be ≥ 1, got \(rule.patience)")
     }
+    try require(options.diagnosticDraws == 0 || options.diagnosticDraws >= 10,
+                "diagnosticDraws must be 0 (no check) or ≥ 10, got \(options.diagnosticDraws)")
     try require(model.dimension >= 1, "model dimension must be ≥ 1, got \(model.dimension)")
 
     var current = try state ?? algorithm.initialState(dimension: model.dimension, using: &generator)
+    let watchesParameters = options.stoppingRule?.criterion == .parameterChange
     var previous: (mean: [Double], variances: [Double])?
     do {
         let start = algorithm.approximation(of: current)
         try requireDimension(start.dimension, model.dimension, "state")
-        if options.stoppingRule != nil { previous = (start.mean, start.marginalVariances) }
+        if watchesParameters { previous = (start.mean, start.marginalVariances) }
     }
     let clock = ContinuousClock()
     let started = clock.now
     var iterations = 0, evaluations = 0, quietStreak = 0, accepted = 0, reverted = 0, retries = 0
+    var monitor = FitMonitor()
+    var trace = [IterationInfo]()
 
     func elapsed() -> Double { (clock.now - started).inSeconds }
     func result(_ reason: StopReason) throws -> FitResult<Algorithm> {
@@ -113,9 +129,27 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
                              lastGood: algorithm.approximation(of: current), iterations: iterations,
                              gradientEvaluations: evaluations)
         }
-        return FitResult(state: current, approximation: algorithm.approximation(of: current), iterations: iterations,
-                         gradientEvaluations: evaluations, stopReason: reason, elapsedSeconds: elapsed(),
-                         acceptedSteps: accepted, revertedSteps: reverted, retries: retries)
+        let seconds = elapsed()
+        let approximation = algorithm.approximation(of: current)
+        var warnings = monitor.warnings
+        var diagnostics: ImportanceDiagnostics?
+        let checkStarted = clock.now
+        if options.diagnosticDraws > 0 && iterations > 0 {
+            do {
+                let check = try ImportanceDiagnostics.compute(approximation, model: model, draws: options.diagnosticDraws,
+                                                              using: &generator)
+                diagnostics = check
+                if !check.isReliable {
+                    warnings.insert(.paretoShapeAboveThreshold(shape: check.paretoShape, threshold: check.threshold), at: 0)
+                }
+            } catch {
+                warnings.append(.diagnosticsFailed(String(describing: error)))
+            }
+        }
+        return FitResult(state: current, approximation: approximation, iterations: iterations,
+                         gradientEvaluations: evaluations, stopReason: reason, elapsedSeconds: seconds,
+                         acceptedSteps: accepted, revertedSteps: reverted, retries: retries, warnings: warnings,
+                         diagnostics: diagnostics, diagnosticSeconds: (clock.now - checkStarted).inSeconds, trace: trace)
     }
 
     while true {
@@ -144,25 +178,35 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         case .retried(let n): accepted += 1; retries += n
         case .reverted: reverted += 1
         }
+        monitor.record(report)
 
         var converged = false
-        if let rule = options.stoppingRule, let old = previous {
-            let now = algorithm.approximation(of: current)
-            let variances = now.marginalVariances
-            if report.status == .ok {
-                let change = max(relativeChange(old.mean, now.mean), relativeChange(old.variances, variances))
-                quietStreak = change < rule.tolerance ? quietStreak + 1 : 0
-                converged = quietStreak >= rule.patience
-            } else {
-                quietStreak = 0
+        if let rule = options.stoppingRule {
+            switch rule.criterion {
+            case .parameterChange:
+                if let old = previous {
+                    let now = algorithm.approximation(of: current)
+                    let variances = now.marginalVariances
+                    if report.status == .ok {
+                        let change = max(relativeChange(old.mean, now.mean), relativeChange(old.variances, variances))
+                        quietStreak = change < rule.tolerance ? quietStreak + 1 : 0
+                        converged = quietStreak >= rule.patience
+                    } else {
+                        quietStreak = 0
+                    }
+                    previous = (now.mean, variances)
+                }
+            case .relativeFisherDivergence:
+                converged = (monitor.recentFisherMedian(window: rule.patience) ?? .infinity) < rule.tolerance
             }
-            previous = (now.mean, variances)
         }
-        if let callback = options.callback {
-            let info = IterationInfo(iteration: iterations - 1, gradientEvaluations: evaluations,
-                                     learningRate: report.learningRate, emSteps: report.emSteps,
-                                     elapsedSeconds: elapsed(), status: report.status, timings: report.timings)
-            if callback(info) == .stop { return try result(.callback) }
+        let info = IterationInfo(iteration: iterations - 1, gradientEvaluations: evaluations,
+                                 learningRate: report.learningRate, emSteps: report.emSteps,
+                                 elapsedSeconds: elapsed(), status: report.status, timings: report.timings,
+                                 relativeFisherDivergence: report.relativeFisherDivergence)
+        if options.recordTrace { trace.append(info) }
+        if let callback = options.callback, callback(info, algorithm.approximation(of: current)) == .stop {
+            return try result(.callback)
         }
         if converged { return try result(.converged) }
     }

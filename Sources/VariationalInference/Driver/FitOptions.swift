@@ -1,4 +1,4 @@
-/// Budgets, stopping rule and callback for `fit`.
+/// Budgets, stopping rule, callback and end-of-fit checks for `fit`.
 ///
 /// At least one of `maxIterations` and `maxGradientEvaluations` must be set, so that every fit ends.
 public struct FitOptions {
@@ -6,34 +6,76 @@ public struct FitOptions {
     public var maxIterations: Int?
     /// Stop once the cumulative score evaluations of this call reach this number.
     public var maxGradientEvaluations: Int?
-    /// Stop early when the approximation stops moving.
+    /// Stop early when the rule says the fit has converged.
     public var stoppingRule: StoppingRule?
-    /// Called after every iteration; returning `.stop` ends the fit.
-    public var callback: ((IterationInfo) -> CallbackAction)?
+    /// Called after every iteration with what it did and the approximation it left; returning
+    /// `.stop` ends the fit.
+    public var callback: ((IterationInfo, any GaussianApproximation) -> CallbackAction)?
+    /// Keep every iteration's ``IterationInfo`` in `FitResult.trace` (memory O(iterations)).
+    public var recordTrace: Bool
+    /// Draws of the importance-sampling check run on the final approximation (``ImportanceDiagnostics``,
+    /// PSIS k̂): 2S log-density evaluations, not counted as score evaluations nor in the fit's
+    /// seconds. 0 skips it (and the k̂ warning).
+    public var diagnosticDraws: Int
 
-    /// Options with the given budgets, rule and callback.
+    /// Options with the given budgets, rule, callback and checks.
     public init(maxIterations: Int? = nil, maxGradientEvaluations: Int? = nil, stoppingRule: StoppingRule? = nil,
-                callback: ((IterationInfo) -> CallbackAction)? = nil) {
+                callback: ((IterationInfo, any GaussianApproximation) -> CallbackAction)? = nil,
+                recordTrace: Bool = false, diagnosticDraws: Int = 1000) {
         self.maxIterations = maxIterations
         self.maxGradientEvaluations = maxGradientEvaluations
         self.stoppingRule = stoppingRule
         self.callback = callback
+        self.recordTrace = recordTrace
+        self.diagnosticDraws = diagnosticDraws
     }
 }
 
-/// Stops a fit when the relative change of the approximation, max(‖Δμ‖/‖μ‖, ‖Δσ²‖/‖σ²‖) over the
-/// mean and the marginal variances, stays below `tolerance` for `patience` consecutive accepted
-/// iterations. Reverted or retried iterations reset the count. Cost per check O(D) plus the cost of
-/// the family's marginal variances.
+/// When a fit counts as converged.
+///
+/// - ``parameterChange(tolerance:patience:)``: the relative change of the approximation,
+///   max(‖Δμ‖/‖μ‖, ‖Δσ²‖/‖σ²‖), stays below `tolerance` for `patience` consecutive accepted
+///   iterations (reverted or retried ones reset the count). It measures how much the optimizer
+///   moves, not how good q is: a slow optimizer (ADVI at a small step size) can stop far from the
+///   posterior.
+/// - ``fisherDivergence(below:window:)``: the median of the last `window` per-iteration estimates
+///   of the relative Fisher divergence (``RelativeFisherDivergence``, from the scores each
+///   iteration evaluates) is below `tolerance`. It measures q against p, so a slow optimizer does
+///   not stop it early; it cannot stop a fit whose family cannot reach the tolerance.
+///
+/// Cost per check O(D) (parameter change, plus the family's marginal variances) or O(window).
 public struct StoppingRule: Sendable, Equatable {
-    /// The relative-change threshold (> 0).
+    /// What the rule watches.
+    public enum Criterion: Sendable, Equatable {
+        /// The relative change of μ and the marginal variances.
+        case parameterChange
+        /// The running median of the relative Fisher divergence estimates.
+        case relativeFisherDivergence
+    }
+
+    /// What the rule watches.
+    public var criterion: Criterion
+    /// The threshold (> 0).
     public var tolerance: Double
-    /// How many consecutive iterations must be below it (≥ 1).
+    /// Consecutive quiet iterations (parameter change) or the median's window (Fisher), ≥ 1.
     public var patience: Int
+
+    /// A rule with every field given.
+    public init(criterion: Criterion = .parameterChange, tolerance: Double, patience: Int) {
+        self.criterion = criterion
+        self.tolerance = tolerance
+        self.patience = patience
+    }
 
     /// The relative-parameter-change rule.
     public static func parameterChange(tolerance: Double, patience: Int = 3) -> StoppingRule {
-        StoppingRule(tolerance: tolerance, patience: patience)
+        StoppingRule(criterion: .parameterChange, tolerance: tolerance, patience: patience)
+    }
+
+    /// The score-based rule: stop when the median relative Fisher divergence of the last `window`
+    /// iterations is below `tolerance`.
+    public static func fisherDivergence(below tolerance: Double, window: Int = 10) -> StoppingRule {
+        StoppingRule(criterion: .relativeFisherDivergence, tolerance: tolerance, patience: window)
     }
 }
 

@@ -128,6 +128,9 @@ public struct PatchedBaM: VariationalAlgorithm {
             timings.scores += clock.lap()
             if let nonFinite { return .nonFiniteScore(nonFinite) }
             if !standardNormal {
+                if state.workspace.target.factors.columns < batchSize {
+                    state.workspace.target.factors.resizeColumns(to: batchSize)
+                }
                 TallSkinny.copyColumns(of: state.workspace.patch.first, 0..<batchSize, into: &state.workspace.target.factors, at: 0)
                 fisher = q.relativeFisherDivergence(overwriting: &state.workspace.target.factors, columns: 0..<batchSize,
                                                     scores: state.workspace.patch.second)

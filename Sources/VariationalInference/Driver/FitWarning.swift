@@ -1,0 +1,85 @@
+/// A sign, found at the end of a fit, that its result should not be trusted as it is. Warnings go
+/// on `FitResult.warnings`; the library never prints.
+public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
+    /// PSIS k̂ of the final q is above the sample-size threshold: q misses mass that p has (a bad
+    /// fit, a family that cannot express p, or a wrong gradient).
+    case paretoShapeAboveThreshold(shape: Double, threshold: Double)
+    /// The median relative Fisher divergence of the last quarter of the iterations is not below
+    /// that of the first quarter: the fit did not improve q against p.
+    case fisherDivergenceNotDecreasing(early: Double, late: Double)
+    /// The median relative Fisher divergence of the last quarter is above 0.5: q's score explains
+    /// less than half of p's.
+    case fisherDivergenceHigh(late: Double)
+    /// More than a tenth of the iterations were reverted (non-finite scores or updates).
+    case manyRevertedSteps(reverted: Int, iterations: Int)
+    /// pBaM's patch stopped at its cap on passes in this many iterations after the first tenth.
+    case patchAtCap(iterations: Int)
+    /// The end-of-fit importance check could not run (the reason, cut at 200 characters).
+    case diagnosticsFailed(String)
+
+    /// What the warning means and what to try, in one line.
+    public var description: String {
+        switch self {
+        case .paretoShapeAboveThreshold(let shape, let threshold):
+            return "PSIS k̂ = \(rounded(shape, 2)) > \(rounded(threshold, 2)): q misses mass of p; check the gradient "
+                + "(GradientCheck), fit longer or with a larger batch, or use a richer family"
+        case .fisherDivergenceNotDecreasing(let early, let late):
+            return "the relative Fisher divergence did not decrease (\(rounded(early, 3)) early, \(rounded(late, 3)) late): "
+                + "the fit is not approaching p; try a smaller learning rate or a larger batch"
+        case .fisherDivergenceHigh(let late):
+            return "the relative Fisher divergence is \(rounded(late, 3)) at the end (> 0.5): q's score explains less "
+                + "than half of p's; check the gradient, fit longer, or use a richer family"
+        case .manyRevertedSteps(let reverted, let iterations):
+            return "\(reverted) of \(iterations) iterations were reverted; lower the learning rate or check the scores"
+        case .patchAtCap(let iterations):
+            return "the patch stopped at its pass cap in \(iterations) iterations; raise maxPasses or lower λ"
+        case .diagnosticsFailed(let reason):
+            return "the importance check failed: \(reason.prefix(200))"
+        }
+    }
+}
+
+/// The warnings the driver derives from the iterations' records: Fisher trend and level, reverted
+/// steps and patch caps (the k̂ warning is added with the importance check).
+struct FitMonitor {
+    private var fisher: [Double] = []
+    private var patchCaps: [Int] = []
+    private(set) var iterations = 0
+    private var reverted = 0
+
+    /// Records one iteration.
+    mutating func record(_ report: StepReport) {
+        if let value = report.relativeFisherDivergence, value.isFinite { fisher.append(value) }
+        if report.patchConverged == false { patchCaps.append(iterations) }
+        if report.status == .reverted { reverted += 1 }
+        iterations += 1
+    }
+
+    /// The median of the last `window` Fisher estimates, nil until there are that many.
+    func recentFisherMedian(window: Int) -> Double? {
+        fisher.count >= window ? median(fisher.suffix(window)) : nil
+    }
+
+    /// The warnings for the iterations recorded so far.
+    var warnings: [FitWarning] {
+        var found = [FitWarning]()
+        if fisher.count >= 8 {
+            let quarter = fisher.count / 4
+            let early = median(fisher.prefix(quarter)), late = median(fisher.suffix(quarter))
+            if late >= early { found.append(.fisherDivergenceNotDecreasing(early: early, late: late)) }
+            if late > 0.5 { found.append(.fisherDivergenceHigh(late: late)) }
+        }
+        if iterations > 0 && reverted * 10 > iterations {
+            found.append(.manyRevertedSteps(reverted: reverted, iterations: iterations))
+        }
+        let lateCaps = patchCaps.filter { $0 >= iterations / 10 }.count
+        if lateCaps > 0 { found.append(.patchAtCap(iterations: lateCaps)) }
+        return found
+    }
+
+    private func median(_ values: some Collection<Double>) -> Double {
+        let sorted = values.sorted()
+        let n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+    }
+}
