@@ -103,5 +103,7 @@ private func describe(_ schedule: LearningRateSchedule) -> String {
     case .constant(let lambda): return "lambda=\(Int(lambda))"
     case .decaying(let initial, let exponent):
         return exponent == 1 ? "lambda=\(Int(initial))/(1+t)" : "lambda=\(Int(initial))/(1+t)^\(exponent)"
+    case .scaled(let factor, let exponent):
+        return exponent == 1 ? "lambda=\(factor)BD/(1+t)" : "lambda=\(factor)BD/(1+t)^\(exponent)"
     }
 }

@@ -76,7 +76,7 @@ func patchGapTable(_ s: ExperimentSettings, iterations: [Int] = [5, 30, 59], pro
         var scores = Matrix(rows: d, columns: b)
         try target.gradients(at: points, into: &scores)
         let update = try LowRankBaMUpdate(mean: q.mean, psi: q.psi, lambda: q.lambda, points: points, scores: scores,
-                                          learningRate: schedule.value(at: t))
+                                          learningRate: schedule.value(at: t, batchSize: b, dimension: d))
         let logDet = update.logDeterminant
         let optimum = try reference.run(target: update.covariance, psi: q.psi, lambda: q.lambda)
         let best = try FactorAnalysisPatch.objective(target: update.covariance, targetDiagonal: update.covariance.diagonal,

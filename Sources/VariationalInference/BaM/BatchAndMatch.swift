@@ -30,7 +30,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
     /// Dense BaM with the given settings.
     /// - Throws: `VariationalInferenceError.invalidArgument` for B < 1, an invalid schedule or negative
     ///   limits.
-    public init(batchSize: Int, schedule: LearningRateSchedule, initialization: DenseGaussian? = nil,
+    public init(batchSize: Int, schedule: LearningRateSchedule = .automatic, initialization: DenseGaussian? = nil,
                 maxRetries: Int = 10, maxBadUpdates: Int = 50) throws {
         try validateSafeguardSettings("BaM", batchSize: batchSize, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates)
         try schedule.validate()
@@ -57,7 +57,8 @@ public struct BatchAndMatch: VariationalAlgorithm {
                                              using generator: inout Xoshiro256StarStar) throws -> StepReport {
         let q = state.approximation
         try requireDimension(model.dimension, q.dimension, "model")
-        let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier)
+        let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier,
+                                            batchSize: batchSize, dimension: q.dimension)
         var fisher: Double?
         var report = try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations, timings in
             var clock = PhaseClock()

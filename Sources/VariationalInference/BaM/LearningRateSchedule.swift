@@ -1,15 +1,28 @@
 /// The BaM learning rate λ_t as a function of the iteration t = 0, 1, 2, … (algorithm.md §5.1).
+///
+/// The default of ``PatchedBaM`` and ``BatchAndMatch`` is ``automatic``, λ_t = B·D/(1 + t): the
+/// schedule of the paper's Gaussian experiments and of the LGCP runs, which needs no choice from
+/// the user. With B < D the first steps then move q nearly all the way to the batch's match; on
+/// stiff targets a smaller factor (`.scaled(factor: 0.1, exponent: 1)`) is the first thing to try.
 public enum LearningRateSchedule: Sendable, Equatable {
     /// λ_t = λ₀.
     case constant(Double)
     /// λ_t = λ₀ / (1 + t)^s; s = 1 for the Gaussian benchmarks, 0.5 for the rank sweep.
     case decaying(initial: Double, exponent: Double)
+    /// λ_t = factor·B·D / (1 + t)^s: scaled by the batch size B and the dimension D of the fit.
+    case scaled(factor: Double, exponent: Double)
 
-    /// λ_t.
-    public func value(at t: Int) -> Double {
+    /// λ_t = B·D/(1 + t), the default.
+    public static let automatic = LearningRateSchedule.scaled(factor: 1, exponent: 1)
+
+    /// λ_t for a fit with batch size B and dimension D (used only by `.scaled`).
+    public func value(at t: Int, batchSize: Int, dimension: Int) -> Double {
         switch self {
         case .constant(let lambda): return lambda
         case .decaying(let initial, let exponent):
+            return exponent == 1 ? initial / Double(1 + t) : initial / power(Double(1 + t), exponent)
+        case .scaled(let factor, let exponent):
+            let initial = factor * Double(batchSize) * Double(dimension)
             return exponent == 1 ? initial / Double(1 + t) : initial / power(Double(1 + t), exponent)
         }
     }
@@ -19,8 +32,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
     /// error that says so, not a step with λ = 0 that changes nothing.
     /// - Throws: `VariationalInferenceError.invalidArgument` naming t, λ_t and the multiplier when
     ///   the product is not finite and > 0.
-    func checkedValue(at t: Int, multiplier: Double) throws(VariationalInferenceError) -> Double {
-        let base = value(at: t), rate = base * multiplier
+    func checkedValue(at t: Int, multiplier: Double, batchSize: Int, dimension: Int) throws(VariationalInferenceError) -> Double {
+        let base = value(at: t, batchSize: batchSize, dimension: dimension), rate = base * multiplier
         guard rate > 0 && rate.isFinite else {
             throw .invalidArgument("λ_t underflowed or overflowed at t = \(t): the schedule \(self) gives \(base), "
                                    + "the safeguards' multiplier is \(multiplier), so λ = \(rate); use a slower decay "
@@ -36,6 +49,9 @@ public enum LearningRateSchedule: Sendable, Equatable {
             try require(lambda > 0 && lambda.isFinite, "learning rate λ must be finite and > 0, got \(lambda)")
         case .decaying(let initial, let exponent):
             try require(initial > 0 && initial.isFinite, "initial learning rate λ₀ must be finite and > 0, got \(initial)")
+            try require(exponent >= 0 && exponent.isFinite, "learning-rate exponent s must be finite and ≥ 0, got \(exponent)")
+        case .scaled(let factor, let exponent):
+            try require(factor > 0 && factor.isFinite, "learning-rate factor on B·D must be finite and > 0, got \(factor)")
             try require(exponent >= 0 && exponent.isFinite, "learning-rate exponent s must be finite and ≥ 0, got \(exponent)")
         }
     }

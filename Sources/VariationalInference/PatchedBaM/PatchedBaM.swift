@@ -53,7 +53,7 @@ public struct PatchedBaM: VariationalAlgorithm {
     /// pBaM with the given settings.
     /// - Throws: `VariationalInferenceError.invalidArgument` for K < 1, B < 1, an invalid schedule,
     ///   a non-positive Λ scale, or negative retry limits.
-    public init(rank: Int, batchSize: Int, schedule: LearningRateSchedule, patch: PatchSolver = .standard,
+    public init(rank: Int, batchSize: Int, schedule: LearningRateSchedule = .automatic, patch: PatchSolver = .standard,
                 meanUpdate: MeanUpdate = .prePatch, initialization: LowRankInitialization = .random(lambdaScale: 1),
                 firstBatchFromStandardNormal: Bool = false, maxRetries: Int = 10, maxBadUpdates: Int = 50) throws {
         try validateRank("pBaM", rank: rank)
@@ -103,7 +103,8 @@ public struct PatchedBaM: VariationalAlgorithm {
         if !state.workspace.serves(dimension: q.dimension, rank: rank, batchSize: batchSize) {
             state.workspace = PatchedBaMWorkspace(dimension: q.dimension, rank: rank, batchSize: batchSize, patch: patch)
         }
-        let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier)
+        let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier,
+                                            batchSize: batchSize, dimension: q.dimension)
         let standardNormal = state.iteration == 0 && firstBatchFromStandardNormal
         var fisher: Double?, patchConverged: Bool?
         var report = try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates,

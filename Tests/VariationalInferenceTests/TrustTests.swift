@@ -1,0 +1,91 @@
+import LowRankLinalg
+import Targets
+import Testing
+@testable import VariationalInference
+
+/// The new-user cases of the trust issue: a fit that is wrong must say so on its result.
+@Suite("Fits a user can trust") struct TrustTests {
+    static func regression() throws -> BayesianLinearRegressionTarget {
+        var generator = Xoshiro256StarStar(seed: 50)
+        return try BayesianLinearRegressionTarget.synthetic(dimension: 50, using: &generator)
+    }
+
+    /// A sign-flipped gradient: the gradient checker fails it, and a pBaM or ADVI-D fit with it ends
+    /// either in a failure or with PSIS k̂ > 0.7 and a warning on the result.
+    @Test func aSignFlippedGradientIsFlagged() throws {
+        let target = try Self.regression()
+        let flipped = FlippedScoreModel(base: target)
+        var generator = Xoshiro256StarStar(seed: 31)
+        let check = try GradientCheck.run(flipped, drawsFrom: target.posterior, using: &generator)
+        #expect(!check.passed && "\(check)".contains("signs disagree"))
+        let options = FitOptions(maxGradientEvaluations: 800)
+        let runs: [(String, () throws -> (warnings: [FitWarning], shape: Double?))] = [
+            ("pBaM", {
+                let r = try fit(try PatchedBaM(rank: 10, batchSize: 16), model: flipped, using: &generator, options: options)
+                return (r.warnings, r.diagnostics?.paretoShape)
+            }),
+            ("ADVI-D", {
+                let r = try fit(try ADVIDiagonal(batchSize: 16, optimizer: try Adam(schedule: .constant(0.05))), model: flipped,
+                                using: &generator, options: options)
+                return (r.warnings, r.diagnostics?.paretoShape)
+            }),
+        ]
+        for (name, run) in runs {
+            do {
+                let (warnings, shape) = try run()
+                #expect((shape ?? 0) > 0.7 && !warnings.isEmpty, "\(name): k̂ \(String(describing: shape)), \(warnings)")
+            } catch is any AnyFitFailure {
+                continue
+            }
+        }
+    }
+
+    /// The B = 16 regression (D = 50, correlated predictors, exact posterior): every fit either gets
+    /// within KL 0.1 of the posterior or carries a warning.
+    @Test(arguments: [16, 64]) func aPoorRegressionFitCarriesAWarning(batch: Int) throws {
+        let target = try Self.regression()
+        var generator = Xoshiro256StarStar(seed: 32)
+        let options = FitOptions(maxGradientEvaluations: 1_600)
+        let lowRank = try fit(try PatchedBaM(rank: 40, batchSize: batch), model: target, using: &generator, options: options)
+        let lowRankKL = try klDivergence(lowRank.approximation, target.posterior)
+        #expect(lowRankKL <= 0.1 || !lowRank.warnings.isEmpty, "pBaM B = \(batch): KL \(lowRankKL), no warning")
+        let dense = try fit(try BatchAndMatch(batchSize: batch), model: target, using: &generator, options: options)
+        let denseKL = try klDivergence(dense.approximation, target.posterior)
+        #expect(denseKL <= 0.1 || !dense.warnings.isEmpty, "BaM B = \(batch): KL \(denseKL), no warning")
+    }
+
+    /// A Gaussian target inside the family: after pBaM converges, k̂ < 0.5, the Fisher estimate is
+    /// below 1e-3 and there is no warning; the Fisher rule stops the fit.
+    @Test func aConvergedFitInTheFamilyLooksSound() throws {
+        var generator = Xoshiro256StarStar(seed: 33)
+        let target = try LowRankGaussianTarget.synthetic(dimension: 32, rank: 4, using: &generator)
+        let result = try fit(try PatchedBaM(rank: 4, batchSize: 16), model: target, using: &generator,
+                             options: FitOptions(maxIterations: 200, stoppingRule: .fisherDivergence(below: 1e-3),
+                                                 recordTrace: true))
+        #expect(result.stopReason == .converged)
+        let shape = try #require(result.diagnostics?.paretoShape)
+        #expect(shape < 0.5, "k̂ = \(shape)")
+        let last = try #require(result.trace.last?.relativeFisherDivergence)
+        #expect(last < 1e-3)
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        #expect(result.trace.count == result.iterations)
+    }
+
+    /// The parameter-change rule stops ADVI at a small step size while its mean is still several
+    /// posterior sds off; the Fisher rule does not stop it there.
+    @Test func theFisherRuleDoesNotStopASlowOptimizer() throws {
+        let target = try Self.regression()
+        let slow = try ADVIDiagonal(batchSize: 16, optimizer: try Adam(schedule: .constant(1e-3)))
+        var generator = Xoshiro256StarStar(seed: 34)
+        let byChange = try fit(slow, model: target, using: &generator,
+                               options: FitOptions(maxIterations: 3_000, stoppingRule: .parameterChange(tolerance: 1e-3, patience: 5),
+                                                   diagnosticDraws: 0))
+        let sd = target.posterior.marginalVariances.map { $0.squareRoot() }
+        let error = (0..<50).map { abs(byChange.approximation.mean[$0] - target.posterior.mean[$0]) / sd[$0] }.max()!
+        #expect(byChange.stopReason == .converged && error > 3, "stopped at \(byChange.iterations), \(error) sds off")
+        let byFisher = try fit(slow, model: target, using: &generator,
+                               options: FitOptions(maxIterations: byChange.iterations, stoppingRule: .fisherDivergence(below: 1e-2),
+                                                   diagnosticDraws: 0))
+        #expect(byFisher.stopReason == .iterationBudget)
+    }
+}
