@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
         abstract: "Compare pBaM, BaM and ADVI: KL (or -ELBO) against gradient evaluations.")
 
     enum Experiment: String, ExpressibleByArgument, CaseIterable {
-        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, regression, all, kernels, scaling
+        case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, regression, all, kernels, scaling, trust
         case scalingPoint = "scaling-point"
     }
 
@@ -94,6 +94,10 @@ struct Bench: ParsableCommand {
             print(try measureScalingPoint(algorithm: algorithm, dimension: dimension ?? 10_000, rank: rank ?? 32,
                                           batch: batch ?? 32, iterations: iterations, emSteps: emSteps).jsonLine)
             return
+        case .trust:
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            print(try TrustExperiment(seeds: Swift.max(seeds, 3), output: output, progress: Progress(quiet: quiet)).run())
+            return
         case .scaling:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             try ScalingExperiment(dimensions: dimensions, rank: rank ?? 32, batch: batch ?? 32, iterations: iterations,
@@ -124,7 +128,7 @@ struct Bench: ParsableCommand {
                 reports = [execute(try patchGaussianPlan(settings), seedList, progress),
                            execute(try patchRegressionPlan(settings), seedList, progress)]
             case .regression: reports = [execute(try patchRegressionPlan(settings), seedList, progress)]
-            case .all, .kernels, .scaling, .scalingPoint: continue
+            case .all, .kernels, .scaling, .scalingPoint, .trust: continue
             }
             for report in reports {
                 csv += report.rows.map(\.csvLine).joined(separator: "\n") + "\n"

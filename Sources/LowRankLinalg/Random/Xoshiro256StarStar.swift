@@ -3,8 +3,9 @@
 ///
 /// The algorithm is fixed and documented so that a seed gives bit-identical streams across runs and
 /// releases of this library. Every algorithm in this package takes its generator from the caller;
-/// nothing uses a global or system generator. Not for cryptography.
-public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
+/// nothing uses a global or system generator. `Codable`: its state can be saved with a fit
+/// checkpoint so that a resumed fit draws what the uninterrupted one would. Not for cryptography.
+public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Codable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
     /// The second normal draw of the last polar-method pair, returned by the next call.
     private var spareNormal: Double?

@@ -79,7 +79,7 @@ public struct Adam: Sendable {
 }
 
 /// Adam's running moments and step count for n parameters.
-public struct AdamMoments: Sendable, Equatable {
+public struct AdamMoments: Sendable, Equatable, Codable {
     /// The first-moment estimate m.
     public internal(set) var first: [Double]
     /// The second-moment estimate v.
