@@ -20,16 +20,24 @@ import Testing
 
     @Test func example() throws {
         let model = AnisotropicGaussian(dimension: 200)
-        let algorithm = try PatchedBaM(rank: 4, batchSize: 16, schedule: .decaying(initial: 16 * 200, exponent: 1))
         var generator = Xoshiro256StarStar(seed: 42)
+        let check = try GradientCheck.run(model, at: [[Double](repeating: 0.5, count: 200)], using: &generator)
+        print(check)                                         // run it first: a wrong gradient fails here
+
+        let algorithm = try PatchedBaM(rank: 4, batchSize: 16)   // λ_t = B·D/(1+t) by default
         let result = try fit(algorithm, model: model, using: &generator,
                              options: FitOptions(maxGradientEvaluations: 20_000,
-                                                 stoppingRule: .parameterChange(tolerance: 1e-3, patience: 5)))
+                                                 stoppingRule: .fisherDivergence(below: 1e-3)))
+        for warning in result.warnings { print("warning:", warning) }   // empty for a sound fit
+        print(result.diagnostics!)                           // PSIS k̂, ESS, ELBO, IW-ELBO of the final q
+        print(try FitSummary(result.approximation))          // mean, sd, quantiles; ≤ 12 rows at any D
         let q = result.approximation                         // LowRankGaussian: mean, psi, lambda
         let variances = q.marginalVariances                  // diag(Ψ + ΛΛᵀ), length D
         let draws = q.sample(count: 100, using: &generator)  // 200×100 Matrix
 
-        #expect(result.stopReason == .converged || result.stopReason == .gradientBudget)
+        #expect(check.passed)
+        #expect(result.stopReason == .converged && result.warnings.isEmpty, "\(result.warnings)")
+        #expect(result.diagnostics!.paretoShape < 0.5)
         #expect(abs(variances[0] - 1) < 0.1 && abs(variances[199] - 1.995) < 0.2)
         #expect(draws.rows == 200 && draws.columns == 100)
     }

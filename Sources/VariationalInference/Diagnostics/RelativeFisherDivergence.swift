@@ -42,7 +42,7 @@ extension LowRankGaussian {
     /// overwriting those columns: Σ⁻¹(x − μ) = Ψ⁻¹(r − ΛC⁻¹ΛᵀΨ⁻¹r) by Woodbury with the stored
     /// capacitance factor. Cost 4DKB + O(DB + K²B) flops; allocates only K×B.
     func relativeFisherDivergence(overwriting work: inout Matrix, columns: Range<Int>, scores: Matrix) -> Double {
-        let d = dimension, b = columns.count
+        let b = columns.count
         Self.mapRows(&work, columns) { x, i in (x - mean[i]) / psi[i] }
         var projected = Matrix(rows: rank, columns: b)
         BLAS.gemm(lambda, work, transA: .transpose, into: &projected, bColumns: columns)
