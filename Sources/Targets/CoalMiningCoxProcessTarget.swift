@@ -34,7 +34,7 @@ public struct CoalMiningCoxProcessTarget: LogDensityModel, Sendable {
     public let offset: Double
     /// The kernel length-scale ℓ in years (the `lengthScaleDays` argument divided by 365.25).
     public let lengthScaleYears: Double
-    private let density: PoissonLatentGaussianDensity
+    let density: PoissonLatentGaussianDensity
 
     /// Bins the embedded dates and factors the prior covariance. Cost O(D³) once. There are no random
     /// draws: the data are fixed.

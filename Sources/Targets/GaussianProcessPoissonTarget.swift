@@ -20,7 +20,7 @@ public struct GaussianProcessPoissonTarget: LogDensityModel, Sendable {
     public let latent: [Double]
     /// The observed counts yᵢ ~ Poisson(e^{gᵢ}) (length D).
     public let counts: [Int]
-    private let density: PoissonLatentGaussianDensity
+    let density: PoissonLatentGaussianDensity
 
     /// Draws a data set and builds its posterior. Draw order from `generator`: D standard normals ε,
     /// then g = L·ε with K = L·Lᵀ, then y₀, …, y_{D−1} in index order (`PoissonSampler`: Knuth's method
