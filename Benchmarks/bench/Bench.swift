@@ -48,6 +48,9 @@ struct Bench: ParsableCommand {
             help: "Run only these algorithms (pBaM, BaM, ADVI-LR, ADVI-D, ADVI-full; case-insensitive; default: all).")
     var algorithms: [String] = []
 
+    @Flag(help: "GP targets (poisson, lgcp): start every algorithm from its default instead of the GP prior N(0, K).")
+    var defaultStart = false
+
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
@@ -107,7 +110,7 @@ struct Bench: ParsableCommand {
             break
         }
         let settings = ExperimentSettings(dimension: dimension, rank: rank, batch: batch, budget: budget,
-                                          adviRates: adviRates, elboDraws: elboDraws)
+                                          adviRates: adviRates, elboDraws: elboDraws, priorStart: !defaultStart)
         let progress = Progress(quiet: quiet)
         let seedList = (1...seeds).map(UInt64.init)
         let chosen: [Experiment] = experiment == .all
@@ -154,7 +157,9 @@ struct Bench: ParsableCommand {
         var plan = plan
         let wanted = Set(algorithms.map { $0.lowercased() })
         if !wanted.isEmpty { plan.algorithms.removeAll { !wanted.contains($0.name.lowercased()) } }
+        let reference = plan.evaluation.reference.map { ($0.name, plan.evaluation.metrics($0.approximation)) }
         return Report(experiment: plan.name, description: plan.description,
-               rows: plan.execute(seeds: seeds, checkpoints: checkpoints, progress: progress), budget: plan.budget)
+                      rows: plan.execute(seeds: seeds, checkpoints: checkpoints, progress: progress), budget: plan.budget,
+                      reference: reference)
     }
 }

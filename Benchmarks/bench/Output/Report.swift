@@ -6,6 +6,8 @@ struct Report {
     let description: String
     let rows: [Checkpoint]
     let budget: Int
+    /// The reference approximation's name and metrics (Laplace for the GP targets), or nil.
+    var reference: (name: String, metrics: Metrics)?
 
     /// The runs of each algorithm and setting, in first-seen order.
     private var groups: [(key: String, rows: [Checkpoint])] {
@@ -31,9 +33,15 @@ struct Report {
         let thresholds = [1.0, 0.1, 0.01]
         let name = isGaussian ? "KL(q||p)" : "-ELBO"
         var header = "| algorithm | setting | \(name) @ \(budget / 10) | \(name) @ \(budget) |"
-        header += isGaussian ? thresholds.map { " evals (s) to KL<\($0) |" }.joined() : " mean error |"
-        header += " s/iter | patch passes/iter (max after t=10) |\n|" + String(repeating: "---|", count: isGaussian ? 9 : 7) + "\n"
+        let versus = reference.map { " mean err vs \($0.name) (sds) | sd err vs \($0.name) |" } ?? ""
+        header += isGaussian ? thresholds.map { " evals (s) to KL<\($0) |" }.joined() : " mean error |" + versus
+        let columns = isGaussian ? 9 : 7 + (reference == nil ? 0 : 2)
+        header += " s/iter | patch passes/iter (max after t=10) |\n|" + String(repeating: "---|", count: columns) + "\n"
         var out = "### \(experiment): \(description)\n\n" + header
+        if let reference, !isGaussian {
+            let value = format(reference.metrics.objective)
+            out += "| reference | \(reference.name) | \(value) | \(value) | \(format(reference.metrics.meanError)) | 0 | 0 | — | — |\n"
+        }
         for (_, group) in groups {
             let seeds = Dictionary(grouping: group, by: \.labels.seed).values.map { $0.sorted { $0.gradientEvaluations < $1.gradientEvaluations } }
             func atBudget(_ b: Int) -> String {
@@ -49,6 +57,10 @@ struct Report {
                 }
             } else {
                 line += " \(format(median(seeds.compactMap { $0.last?.metrics.meanError }))) |"
+                if reference != nil {
+                    line += " \(format(median(seeds.compactMap { $0.last?.metrics.referenceMeanError }), digits: 3)) |"
+                        + " \(format(median(seeds.compactMap { $0.last?.metrics.referenceSDError }), digits: 3)) |"
+                }
             }
             let perIteration = seeds.compactMap { run in run.last.map { $0.iteration > 0 ? $0.wallSeconds / Double($0.iteration) : nil } ?? nil }
             let maxAfter10 = group.compactMap(\.emStepsMaxAfter10).max()
@@ -90,6 +102,7 @@ struct Report {
         }
         var plot = SVGPlot(title: "\(experiment): \(description)", xLabel: xLabel,
                            yLabel: isGaussian ? "KL(q || p), closed form" : "-ELBO (Monte Carlo)", series: series)
+        if let reference, !isGaussian, let y = reference.metrics.objective { plot.referenceLines = [(reference.name, y)] }
         let values = series.flatMap { $0.points.map(\.y) }
         plot.logY = isGaussian || values.allSatisfy { $0 > 0 }
         if !plot.logY {

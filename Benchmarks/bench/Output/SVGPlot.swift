@@ -16,6 +16,8 @@ struct SVGPlot {
     /// Log-scale y (KL); otherwise linear (−ELBO), clipped to `yLimit` when given.
     var logY = true
     var yLimit: Double?
+    /// Horizontal dashed lines (name, y): reference values such as the Laplace −ELBO.
+    var referenceLines: [(name: String, y: Double)] = []
     var width = 1000.0
     var height = 500.0
 
@@ -29,7 +31,8 @@ struct SVGPlot {
         let kept = series.map { s in
             Series(name: s.name, points: s.points.filter { $0.x > 0 && $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) })
         }
-        let xs = kept.flatMap { $0.points.map(\.x) }, ys = kept.flatMap { $0.points.map(\.y) }
+        let xs = kept.flatMap { $0.points.map(\.x) }
+        let ys = kept.flatMap { $0.points.map(\.y) } + referenceLines.map(\.y).filter { $0.isFinite && (!logY || $0 > 0) }
         let (xLow, xHigh) = decadeRange(xs)
         let (yLow, yHigh, yTicks) = logY ? logAxis(ys) : linearAxis(ys)
         func px(_ x: Double) -> Double { left + (log10(x) - xLow) / (xHigh - xLow) * plotWidth }
@@ -67,6 +70,16 @@ struct SVGPlot {
             let legendY = top + 10 + Double(index) * 20
             svg += line(left + plotWidth + 15, legendY, left + plotWidth + 40, legendY, color, width: 3)
             svg += "<text x=\"\(format(left + plotWidth + 46))\" y=\"\(format(legendY + 4))\" font-size=\"10.5\">\(escape(s.name))</text>\n"
+        }
+        for (index, reference) in referenceLines.enumerated() where reference.y.isFinite && (!logY || reference.y > 0) {
+            let y = py(reference.y)
+            svg += "<line x1=\"\(format(left))\" y1=\"\(format(y))\" x2=\"\(format(left + plotWidth))\" y2=\"\(format(y))\" "
+                + "stroke=\"black\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>\n"
+            let legendY = top + 10 + Double(kept.count + index) * 20
+            svg += "<line x1=\"\(format(left + plotWidth + 15))\" y1=\"\(format(legendY))\" x2=\"\(format(left + plotWidth + 40))\" "
+                + "y2=\"\(format(legendY))\" stroke=\"black\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>\n"
+            svg += "<text x=\"\(format(left + plotWidth + 46))\" y=\"\(format(legendY + 4))\" font-size=\"10.5\">"
+                + "\(escape(reference.name)) (reference)</text>\n"
         }
         return svg + "</svg>\n"
     }

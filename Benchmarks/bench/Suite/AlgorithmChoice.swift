@@ -73,26 +73,32 @@ enum AlgorithmChoice {
             try Adam(schedule: decay ? .linearDecay(initial: rate, final: 1e-5, steps: max(1, budget / batch)) : .constant(rate))
         }
         let unscaled = LowRankInitialization.random(lambdaScale: Double(d * max(rank, 1)).squareRoot())
+        func lowRankStart(_ k: Int) throws -> LowRankInitialization {
+            try evaluation.starts.map { .given(try $0.lowRank(k)) } ?? .random(lambdaScale: 1)
+        }
         switch self {
         case .pbam(let k, let b, let schedule, let patch, let referenceStart):
             let algorithm = try PatchedBaM(rank: k, batchSize: b, schedule: schedule, patch: patch,
-                                           initialization: referenceStart ? unscaled : .random(lambdaScale: 1),
+                                           initialization: referenceStart ? unscaled : try lowRankStart(k),
                                            firstBatchFromStandardNormal: referenceStart)
             return runCheckpointed(algorithm, evaluation: evaluation, labels: labels, budget: budget,
                                    checkpoints: checkpoints, progress: progress)
         case .bam(let b, let schedule):
-            return runCheckpointed(try BatchAndMatch(batchSize: b, schedule: schedule), evaluation: evaluation,
+            return runCheckpointed(try BatchAndMatch(batchSize: b, schedule: schedule, initialization: evaluation.starts?.dense),
+                                   evaluation: evaluation,
                                    labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
         case .adviLowRank(let k, let b, let rate, let decay, let referenceStart):
             let algorithm = try ADVILowRank(rank: k, batchSize: b, optimizer: adam(rate, decay),
-                                            initialization: referenceStart ? unscaled : .random(lambdaScale: 1))
+                                            initialization: referenceStart ? unscaled : try lowRankStart(k))
             return runCheckpointed(algorithm, evaluation: evaluation, labels: labels, budget: budget,
                                    checkpoints: checkpoints, progress: progress)
         case .adviDiagonal(let b, let rate, let decay):
-            return runCheckpointed(try ADVIDiagonal(batchSize: b, optimizer: adam(rate, decay)), evaluation: evaluation,
+            return runCheckpointed(try ADVIDiagonal(batchSize: b, optimizer: adam(rate, decay),
+                                                    initialization: evaluation.starts?.diagonal), evaluation: evaluation,
                                    labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
         case .adviFullRank(let b, let rate, let decay):
-            return runCheckpointed(try ADVIFullRank(batchSize: b, optimizer: adam(rate, decay)), evaluation: evaluation,
+            return runCheckpointed(try ADVIFullRank(batchSize: b, optimizer: adam(rate, decay),
+                                                    initialization: evaluation.starts?.dense), evaluation: evaluation,
                                    labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
         }
     }

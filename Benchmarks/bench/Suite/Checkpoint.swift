@@ -13,7 +13,7 @@ struct Checkpoint {
     var status: String
 
     static let csvHeader = "experiment,algorithm,dimension,rank,batch,setting,seed,iteration,grad_evals,wall_seconds,"
-        + "kl_reverse,kl_forward,objective,mean_error,em_steps,em_steps_max_after_t10,status"
+        + "kl_reverse,kl_forward,objective,mean_error,ref_mean_error,ref_sd_error,em_steps,em_steps_max_after_t10,status"
 
     /// The row as CSV (missing metrics are empty fields).
     var csvLine: String {
@@ -21,7 +21,8 @@ struct Checkpoint {
         return [labels.experiment, labels.algorithm, "\(labels.dimension)", "\(labels.rank)", "\(labels.batch)",
                 labels.setting, "\(labels.seed)", "\(iteration)",
                 "\(gradientEvaluations)", "\(wallSeconds)", field(metrics.klReverse), field(metrics.klForward),
-                field(metrics.objective), field(metrics.meanError), field(emSteps),
+                field(metrics.objective), field(metrics.meanError), field(metrics.referenceMeanError),
+                field(metrics.referenceSDError), field(emSteps),
                 emStepsMaxAfter10.map { "\($0)" } ?? "", status].joined(separator: ",")
     }
 }
@@ -36,4 +37,8 @@ struct Metrics {
     var objective: Double?
     /// ‖μ − reference‖₂ / √D, against the target's known mean or latent field.
     var meanError: Double?
+    /// Against the reference approximation (Laplace): the median over coordinates of |μᵢ − μ̂ᵢ|/σ̂ᵢ.
+    var referenceMeanError: Double?
+    /// Against the reference approximation: the median over coordinates of |σᵢ/σ̂ᵢ − 1|.
+    var referenceSDError: Double?
 }

@@ -10,6 +10,8 @@ struct ExperimentSettings {
     var budget: Int?
     var adviRates: [Double]
     var elboDraws: Int
+    /// GP targets: every algorithm starts from the GP prior N(0, K) (its LR+D, diagonal or dense form).
+    var priorStart = true
 }
 
 /// The pBaM patch of the reference Gaussian scripts (n_EM 501, tol 1e-5 on the F ratio, η 1.2, for
@@ -93,9 +95,14 @@ func poissonPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<GaussianProce
     let d = s.dimension ?? 100, k = s.rank ?? 32
     var generator = Xoshiro256StarStar(seed: 1234)
     let target = try GaussianProcessPoissonTarget.synthetic(dimension: d, using: &generator)
-    return ExperimentPlan(name: "poisson", description: "GP Poisson regression, D=\(d), K=\(k)",
-                          evaluation: TargetEvaluation(model: target, exact: nil, referenceMean: target.latent,
-                                                       elboDraws: s.elboDraws),
+    var evaluation = TargetEvaluation(model: target, exact: nil, referenceMean: target.latent, elboDraws: s.elboDraws)
+    evaluation.reference = ("Laplace", try target.laplaceApproximation())
+    if s.priorStart {
+        evaluation.starts = ({ try target.priorApproximation(rank: $0) }, try target.priorDiagonal(),
+                             d <= 400 ? try target.priorDense() : nil)
+    }
+    return ExperimentPlan(name: "poisson", description: "GP Poisson regression, D=\(d), K=\(k)\(s.priorStart ? ", prior start" : "")",
+                          evaluation: evaluation,
                           algorithms: processAlgorithms(d: d, k: k, pbamBatch: s.batch ?? 80, bamBatch: d <= 400 ? 40 : nil,
                                                         adviBatch: 100, rates: s.adviRates, fullRank: d <= 400),
                           budget: s.budget ?? 16_000)
@@ -104,8 +111,13 @@ func poissonPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<GaussianProce
 func coxProcessPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<CoalMiningCoxProcessTarget> {
     let target = try CoalMiningCoxProcessTarget(binCount: s.dimension ?? 811)
     let d = target.dimension, k = s.rank ?? 50
-    return ExperimentPlan(name: "lgcp", description: "log-Gaussian Cox process, coal-mining disasters, D=\(d), K=\(k)",
-                          evaluation: TargetEvaluation(model: target, exact: nil, referenceMean: nil, elboDraws: s.elboDraws),
+    var evaluation = TargetEvaluation(model: target, exact: nil, referenceMean: nil, elboDraws: s.elboDraws)
+    evaluation.reference = ("Laplace", try target.laplaceApproximation())
+    if s.priorStart {
+        evaluation.starts = ({ try target.priorApproximation(rank: $0) }, try target.priorDiagonal(), try target.priorDense())
+    }
+    return ExperimentPlan(name: "lgcp", description: "log-Gaussian Cox process, coal-mining disasters, D=\(d), K=\(k)\(s.priorStart ? ", prior start" : "")",
+                          evaluation: evaluation,
                           algorithms: processAlgorithms(d: d, k: k, pbamBatch: s.batch ?? 100, bamBatch: nil, adviBatch: 100,
                                                         rates: s.adviRates, fullRank: false),
                           budget: s.budget ?? 10_000)

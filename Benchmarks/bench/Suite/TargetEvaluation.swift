@@ -11,6 +11,12 @@ struct TargetEvaluation<Model: LogDensityModel> {
     let referenceMean: [Double]?
     /// Draws for the −ELBO estimate (common random numbers across algorithms: a fixed seed).
     let elboDraws: Int
+    /// A reference approximation for non-Gaussian targets (the Laplace approximation of the GP
+    /// targets), scored like the runs and drawn as a dashed line; its name for the table.
+    var reference: (name: String, approximation: DenseGaussian)?
+    /// Starts for every algorithm of the experiment (the GP prior for the GP targets), or nil for each
+    /// algorithm's default: a rank-K low-rank-plus-diagonal start, a diagonal one and a dense one.
+    var starts: (lowRank: (Int) throws -> LowRankGaussian, diagonal: DiagonalGaussian, dense: DenseGaussian?)?
     private let denseExact: DenseGaussian?
 
     init(model: Model, exact: LowRankGaussian?, referenceMean: [Double]?, elboDraws: Int) {
@@ -53,6 +59,17 @@ struct TargetEvaluation<Model: LogDensityModel> {
         if let reference = referenceMean {
             result.meanError = Vector.norm(Vector.subtract(q.mean, reference)) / Double(reference.count).squareRoot()
         }
+        if let p = reference?.approximation {
+            let sd = p.marginalVariances.map { $0.squareRoot() }, qsd = q.marginalVariances.map { $0.squareRoot() }
+            result.referenceMeanError = medianValue(q.mean.indices.map { abs(q.mean[$0] - p.mean[$0]) / sd[$0] })
+            result.referenceSDError = medianValue(qsd.indices.map { abs(qsd[$0] / sd[$0] - 1) })
+        }
         return result
     }
+}
+
+/// The median of a non-empty list.
+func medianValue(_ values: [Double]) -> Double {
+    let sorted = values.sorted(), n = sorted.count
+    return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
 }
