@@ -51,6 +51,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "GP targets (poisson, lgcp): start every algorithm from its default instead of the GP prior N(0, K).")
     var defaultStart = false
 
+    @Flag(help: "GP targets: the paper's long runs, 10,000 iterations of pBaM's batch for every algorithm.")
+    var long = false
+
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
@@ -110,7 +113,7 @@ struct Bench: ParsableCommand {
             break
         }
         let settings = ExperimentSettings(dimension: dimension, rank: rank, batch: batch, budget: budget,
-                                          adviRates: adviRates, elboDraws: elboDraws, priorStart: !defaultStart)
+                                          adviRates: adviRates, elboDraws: elboDraws, priorStart: !defaultStart, long: long)
         let progress = Progress(quiet: quiet)
         let seedList = (1...seeds).map(UInt64.init)
         let chosen: [Experiment] = experiment == .all

@@ -42,9 +42,12 @@ public struct CoalMiningCoxProcessTarget: LogDensityModel, Sendable {
     ///   - binCount: D, the number of equal bins over [1851, 1963) (default 811).
     ///   - lengthScaleDays: ℓ in days (default 13,516), converted to years by dividing by 365.25.
     ///   - signalScale: σ_f (default 1).
+    ///   - parameterization: the coordinates, the field z (`.centred`, the paper's) or u with z = Lu
+    ///     (`.whitened`; see ``LatentParameterization``).
     /// - Throws: `VariationalInferenceError.invalidArgument` for D < 1, a non-positive or non-finite σ_f
     ///   or ℓ, or a kernel matrix that is not positive definite.
-    public init(binCount: Int = 811, lengthScaleDays: Double = 13_516, signalScale: Double = 1) throws {
+    public init(binCount: Int = 811, lengthScaleDays: Double = 13_516, signalScale: Double = 1,
+                parameterization: LatentParameterization = .centred) throws {
         guard binCount >= 1 else {
             throw VariationalInferenceError.invalidArgument("coal-mining LGCP needs D ≥ 1 bins, got \(binCount)")
         }
@@ -65,11 +68,22 @@ public struct CoalMiningCoxProcessTarget: LogDensityModel, Sendable {
         lengthScaleYears = lengthScaleDays / 365.25
         let kernel = SquaredExponentialKernel(signalScale: signalScale, lengthScale: lengthScaleYears)
         density = try PoissonLatentGaussianDensity(
-            prior: try kernel.choleskyFactor(at: binCentres, jitter: gaussianProcessJitter), counts: counts, offset: offset)
+            prior: try kernel.choleskyFactor(at: binCentres, jitter: gaussianProcessJitter), counts: counts, offset: offset,
+            parameterization: parameterization)
     }
 
     /// The dimension D (number of bins).
     public var dimension: Int { density.dimension }
+
+    /// The coordinates of the target's points: z, or u with z = Lu.
+    public var parameterization: LatentParameterization { density.parameterization }
+
+    /// The latent field z of a point x: x itself (centred) or L·x (whitened). Cost O(D²).
+    /// - Throws: `.dimensionMismatch` for a point of the wrong length.
+    public func latentField(of x: [Double]) throws -> [Double] {
+        try checkPoint(x, dimension: dimension)
+        return density.latentField(x)
+    }
 
     /// log p(z), normalized prior and likelihood included. Cost O(D²).
     /// - Throws: `VariationalInferenceError.dimensionMismatch` for a wrong-length z; a recoverable

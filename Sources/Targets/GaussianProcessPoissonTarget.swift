@@ -25,11 +25,13 @@ public struct GaussianProcessPoissonTarget: LogDensityModel, Sendable {
     /// Draws a data set and builds its posterior. Draw order from `generator`: D standard normals ε,
     /// then g = L·ε with K = L·Lᵀ, then y₀, …, y_{D−1} in index order (`PoissonSampler`: Knuth's method
     /// for rates below 10, Hörmann's PTRS above). Defaults are those of the reference notebook
-    /// (D = 100, σ_f = 1, ℓ = 1). Cost O(D³) once.
+    /// (D = 100, σ_f = 1, ℓ = 1). `parameterization` picks the coordinates: the field z (`.centred`)
+    /// or u with z = Lu (`.whitened`); the data drawn are the same. Cost O(D³) once.
     /// - Throws: `VariationalInferenceError.invalidArgument` for D < 2, a non-positive or non-finite
     ///   σ_f or ℓ, or a kernel matrix that is not positive definite; a recoverable `ModelError` if
     ///   some drawn rate e^{gᵢ} overflows.
     public static func synthetic(dimension: Int = 100, signalScale: Double = 1, lengthScale: Double = 1,
+                                 parameterization: LatentParameterization = .centred,
                                  using generator: inout Xoshiro256StarStar) throws -> GaussianProcessPoissonTarget {
         guard dimension >= 2 else {
             throw VariationalInferenceError.invalidArgument("GP-Poisson target needs D ≥ 2, got \(dimension)")
@@ -50,7 +52,8 @@ public struct GaussianProcessPoissonTarget: LogDensityModel, Sendable {
         }
         return GaussianProcessPoissonTarget(
             grid: grid, latent: latent, counts: counts,
-            density: try PoissonLatentGaussianDensity(prior: factor, counts: counts, offset: 0))
+            density: try PoissonLatentGaussianDensity(prior: factor, counts: counts, offset: 0,
+                                                      parameterization: parameterization))
     }
 
     private init(grid: [Double], latent: [Double], counts: [Int], density: PoissonLatentGaussianDensity) {
@@ -62,6 +65,16 @@ public struct GaussianProcessPoissonTarget: LogDensityModel, Sendable {
 
     /// The dimension D (number of grid points).
     public var dimension: Int { density.dimension }
+
+    /// The coordinates of the target's points: z, or u with z = Lu.
+    public var parameterization: LatentParameterization { density.parameterization }
+
+    /// The latent field z of a point x: x itself (centred) or L·x (whitened). Cost O(D²).
+    /// - Throws: `.dimensionMismatch` for a point of the wrong length.
+    public func latentField(of x: [Double]) throws -> [Double] {
+        try checkPoint(x, dimension: dimension)
+        return density.latentField(x)
+    }
 
     /// log p(z), normalized prior and likelihood included. Cost O(D²).
     /// - Throws: `VariationalInferenceError.dimensionMismatch` for a wrong-length z; a recoverable

@@ -10,29 +10,42 @@ extension PoissonLatentGaussianDensity {
     /// LGCP's (jitter 1e-6); a Newton step is δ = Σ∇log p. Cost O(D³) per Newton iteration (about
     /// ten), memory 3D². Deterministic.
     /// - Throws: `VariationalInferenceError.invalidArgument` when Newton's method reaches neither a
-    ///   relative gradient norm of 1e-10 nor a Newton decrement below 1e-12 nats in 100 iterations;
-    ///   `LinearAlgebraError` from a Cholesky.
+    ///   relative gradient norm of 1e-10 nor, once no step improves log p, a Newton decrement below
+    ///   1e-8 nats, in 100 iterations; `LinearAlgebraError` from a Cholesky.
     func laplaceApproximation() throws -> DenseGaussian {
+        let (mode, c) = try parameterization == .centred ? laplaceFactor() : reparameterized(.centred).laplaceFactor()
+        if parameterization == .centred {
+            var covariance = BLAS.syrk(c)
+            covariance.fillSymmetric(from: .lower)
+            return try DenseGaussian(mean: mode, covariance: covariance)
+        }
+        // u = L⁻¹z: mean L⁻¹ẑ, covariance (L⁻¹C)(L⁻¹C)ᵀ = M⁻ᵀM⁻¹.
+        var whitenedFactor = c
+        BLAS.trsm(prior.lower, triangle: .lower, side: .left, into: &whitenedFactor)
+        var covariance = BLAS.syrk(whitenedFactor)
+        covariance.fillSymmetric(from: .lower)
+        return try DenseGaussian(mean: prior.solveLower(Matrix(rows: dimension, columns: 1, elements: mode)).elements,
+                                 covariance: covariance)
+    }
+
+    /// The centred mode ẑ and the factor C of Σ = CCᵀ (Newton, as `laplaceApproximation`).
+    private func laplaceFactor() throws -> (mode: [Double], factor: Matrix) {
         let d = dimension, l = prior.lower
         var z = [Double](repeating: 0, count: d), gradient = z
         var value = try logDensityAndGradient(at: z, gradient: &gradient)
         let scale = 1 + Vector.norm(counts)
+        var decrement = Double.infinity
         for _ in 0..<100 {
             let factor = try curvatureFactor(at: z, lower: l)
+            if Vector.norm(gradient) <= 1e-10 * scale { return (z, factor) }
             let projected = BLAS.gemv(factor, gradient, trans: .transpose)
-            // Converged when the gradient vanishes or the Newton decrement ½gᵀΣg, the gain a Newton
-            // step expects, is below 1e-12 nats (the stiff LGCP prior leaves ‖∇log p‖ ~ 1e-9 there).
-            if Vector.norm(gradient) <= 1e-10 * scale || 0.5 * BLAS.dot(projected, projected) < 1e-12 {
-                var covariance = BLAS.syrk(factor)
-                covariance.fillSymmetric(from: .lower)
-                return try DenseGaussian(mean: z, covariance: covariance)
-            }
+            decrement = 0.5 * BLAS.dot(projected, projected)
             let step = BLAS.gemv(factor, projected)
             var length = 1.0, accepted = false
             for _ in 0..<50 {
                 let trial = (0..<d).map { z[$0] + length * step[$0] }
                 var trialGradient = gradient
-                if let trialValue = try? logDensityAndGradient(at: trial, gradient: &trialGradient), trialValue >= value {
+                if let trialValue = try? logDensityAndGradient(at: trial, gradient: &trialGradient), trialValue > value {
                     z = trial
                     gradient = trialGradient
                     value = trialValue
@@ -41,10 +54,16 @@ extension PoissonLatentGaussianDensity {
                 }
                 length *= 0.5
             }
-            guard accepted else { break }
+            // No step improves log p in floating point: the mode is reached when the Newton decrement
+            // ½gᵀΣg, the gain a Newton step expects, is negligible (the stiff LGCP prior stops
+            // ‖∇log p‖ near 1e-9 there).
+            if !accepted {
+                if decrement < 1e-8 { return (z, factor) }
+                break
+            }
         }
         throw VariationalInferenceError.invalidArgument("Laplace approximation: Newton's method did not converge "
-                                                        + "(‖∇log p‖ = \(Vector.norm(gradient)))")
+                                                        + "(‖∇log p‖ = \(Vector.norm(gradient)), Newton decrement \(decrement))")
     }
 
     /// C = L·M⁻ᵀ with I + LᵀWL = MMᵀ, W = diag(e^{z + m}): Σ = (K⁻¹ + W)⁻¹ = CCᵀ. Cost O(D³).
@@ -86,6 +105,16 @@ extension PoissonLatentGaussianDensity {
         guard rank >= 1, rank < d else {
             throw VariationalInferenceError.invalidArgument("prior start rank K = \(rank) must be in 1..<D = \(d)")
         }
+        if parameterization == .whitened {
+            // The prior is N(0, I): ψ = 1 and a small Λ = 0.01·V_K along the top eigenvectors of LᵀL, the
+            // directions in which the data will shrink the posterior.
+            var gram = BLAS.syrk(prior.lower, trans: .transpose)
+            gram.fillSymmetric(from: .lower)
+            let eigen = try SymmetricEigen(gram)
+            let lambda = Matrix(rows: d, columns: rank) { i, k in 0.01 * eigen.vectors[i, d - 1 - k] }
+            return try LowRankGaussian(mean: [Double](repeating: 0, count: d), psi: [Double](repeating: 1, count: d),
+                                       lambda: lambda)
+        }
         var covariance = BLAS.syrk(prior.lower)
         covariance.fillSymmetric(from: .lower)
         let eigen = try SymmetricEigen(covariance)
@@ -106,8 +135,11 @@ extension PoissonLatentGaussianDensity {
         try DiagonalGaussian(mean: [Double](repeating: 0, count: dimension), variances: try priorDense().covariance.diagonal)
     }
 
-    /// The GP prior N(0, K) as a dense Gaussian. Memory 2D².
+    /// The GP prior N(0, K) (N(0, I) whitened) as a dense Gaussian. Memory 2D².
     func priorDense() throws -> DenseGaussian {
+        if parameterization == .whitened {
+            return try DenseGaussian(mean: [Double](repeating: 0, count: dimension), covariance: Matrix.identity(dimension))
+        }
         var covariance = BLAS.syrk(prior.lower)
         covariance.fillSymmetric(from: .lower)
         return try DenseGaussian(mean: [Double](repeating: 0, count: dimension), covariance: covariance)

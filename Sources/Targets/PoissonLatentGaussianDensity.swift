@@ -10,6 +10,14 @@ import VariationalInference
 /// with prior covariance K (D×D, given by its Cholesky factor), counts y and a scalar log-offset m.
 /// Memory D²; each log-density or score costs O(D²) (two triangular solves); a batch of B scores is
 /// one BLAS-3 solve, O(D²B).
+///
+/// Whitened (non-centred), the variable is u with z = Lu, K = LLᵀ, u ~ N(0, I) a priori:
+///
+///     log p(u) = log N(u; 0, I) + Σᵢ [ yᵢ(zᵢ + m) − e^{zᵢ + m} − log yᵢ! ],
+///     ∇log p(u) = −u + Lᵀ(y − e^{Lu + m}),
+///
+/// the same density times the Jacobian det L, so the ELBO of q_u and of its image q_z = Lq_u agree.
+/// A batch costs two triangular products, O(D²B), and no solve.
 struct PoissonLatentGaussianDensity: Sendable {
     /// The Cholesky factor of the prior covariance K.
     let prior: Cholesky
@@ -17,12 +25,14 @@ struct PoissonLatentGaussianDensity: Sendable {
     let counts: [Double]
     /// The log-offset m added to every zᵢ in the Poisson rate.
     let offset: Double
+    /// The coordinates: z itself (centred) or u with z = Lu (whitened).
+    let parameterization: LatentParameterization
     private let normalization: Double
 
     /// The posterior for the prior factor K = L·Lᵀ; precomputes the constant
     /// −½ log det K − (D/2) log 2π − Σ log yᵢ!. Cost O(D).
     /// - Throws: `VariationalInferenceError` if a count is negative or the sizes differ.
-    init(prior: Cholesky, counts: [Int], offset: Double) throws {
+    init(prior: Cholesky, counts: [Int], offset: Double, parameterization: LatentParameterization = .centred) throws {
         guard counts.allSatisfy({ $0 >= 0 }) else {
             throw VariationalInferenceError.invalidArgument("Poisson counts must be ≥ 0")
         }
@@ -32,15 +42,34 @@ struct PoissonLatentGaussianDensity: Sendable {
         self.prior = prior
         self.counts = counts.map(Double.init)
         self.offset = offset
+        self.parameterization = parameterization
         let logFactorials = counts.reduce(0.0) { $0 + logFactorial($1) }
-        normalization = -0.5 * (prior.logDeterminant + Double(counts.count) * log(2 * Double.pi)) - logFactorials
+        let logDeterminant = parameterization == .centred ? prior.logDeterminant : 0
+        normalization = -0.5 * (logDeterminant + Double(counts.count) * log(2 * Double.pi)) - logFactorials
     }
 
     /// The dimension D.
     var dimension: Int { counts.count }
 
-    /// log p(z). Cost O(D²).
+    /// The same posterior in the coordinates `parameterization`.
+    func reparameterized(_ parameterization: LatentParameterization) throws -> PoissonLatentGaussianDensity {
+        try PoissonLatentGaussianDensity(prior: prior, counts: counts.map { Int($0) }, offset: offset,
+                                         parameterization: parameterization)
+    }
+
+    /// The latent field z of a point: the point itself (centred) or L·u (whitened). Cost O(D²).
+    func latentField(_ x: [Double]) -> [Double] {
+        parameterization == .centred ? x : BLAS.gemv(prior.lower, x)
+    }
+
+    /// log p(z) (or log p(u)). Cost O(D²).
     func logDensity(at z: [Double]) throws -> Double {
+        if parameterization == .whitened {
+            try checkPoint(z, dimension: dimension)
+            let field = latentField(z)
+            try checkRates(field)
+            return try finiteValue(normalization - 0.5 * BLAS.dot(z, z) + likelihood(field), "whitened latent-Gaussian Poisson log-density")
+        }
         try checkPointAndRates(z)
         let whitened = prior.solveLower(Matrix(rows: z.count, columns: 1, elements: z)).elements
         return try finiteValue(normalization - 0.5 * BLAS.dot(whitened, whitened) + likelihood(z), "latent-Gaussian Poisson log-density")
@@ -48,6 +77,14 @@ struct PoissonLatentGaussianDensity: Sendable {
 
     /// log p(z) and the score −K⁻¹z + y − e^{z + m}, written into `gradient`. Cost O(D²).
     func logDensityAndGradient(at z: [Double], gradient: inout [Double]) throws -> Double {
+        if parameterization == .whitened {
+            let value = try logDensity(at: z)
+            let field = latentField(z)
+            let residual = (0..<z.count).map { counts[$0] - exp(field[$0] + offset) }
+            gradient = BLAS.gemv(prior.lower, residual, trans: .transpose)
+            for i in 0..<z.count { gradient[i] -= z[i] }
+            return value
+        }
         try checkPointAndRates(z)
         let solved = prior.solve(z)
         gradient = solved
@@ -60,9 +97,19 @@ struct PoissonLatentGaussianDensity: Sendable {
         guard points.rows == dimension else {
             throw VariationalInferenceError.dimensionMismatch(what: "points", expected: dimension, actual: points.rows)
         }
+        let d = dimension
+        if parameterization == .whitened {
+            var field = points
+            BLAS.trmm(prior.lower, triangle: .lower, side: .left, into: &field)
+            try checkRates(field.elements)
+            field.withElements { e in for index in e.indices { e[index] = counts[index % d] - exp(e[index] + offset) } }
+            BLAS.trmm(prior.lower, triangle: .lower, transA: .transpose, side: .left, into: &field)
+            scores = field
+            scores.withElements { e in for index in e.indices { e[index] -= points.elements[index] } }
+            return
+        }
         try checkRates(points.elements)
         let solved = prior.solve(points)
-        let d = dimension
         scores = solved
         scores.withElements { e in
             for index in 0..<e.count {
@@ -92,4 +139,14 @@ struct PoissonLatentGaussianDensity: Sendable {
             throw ModelError("Poisson rate exp(z + m) overflows at index \(i % dimension) (z = \(z[i]), m = \(offset))")
         }
     }
+}
+
+/// The coordinates of a latent-Gaussian target: the field z itself (centred, the paper's setting)
+/// or u with z = Lu, K = LLᵀ (whitened, non-centred), in which the prior is N(0, I) and the
+/// posterior covariance is (I + LᵀWL)⁻¹: the identity minus a low-rank part.
+public enum LatentParameterization: Sendable, Equatable {
+    /// z ~ N(0, K).
+    case centred
+    /// u ~ N(0, I), z = Lu.
+    case whitened
 }

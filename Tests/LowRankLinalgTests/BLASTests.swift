@@ -35,6 +35,24 @@ import TestSupport
         #expect(abs(upper[0, 2] - BLAS.dot(x.column(0), x.column(2))) < 1e-13)
     }
 
+    /// `trmm` against `gemm` with the triangle made explicit (the other triangle holds junk that must
+    /// not be read), on both sides and transposed.
+    @Test func trmmMatchesGemmWithAnExplicitTriangle() {
+        var rng = Xoshiro256StarStar(seed: 12)
+        let full = rng.standardNormalMatrix(rows: 4, columns: 4)
+        let lower = Matrix(rows: 4, columns: 4) { i, j in i >= j ? full[i, j] : 0 }
+        let y = rng.standardNormalMatrix(rows: 4, columns: 3)
+        var left = y
+        BLAS.trmm(full, triangle: .lower, side: .left, into: &left)
+        #expect(relativeError(left, BLAS.gemm(lower, y)) < 1e-14)
+        var leftT = y
+        BLAS.trmm(full, triangle: .lower, transA: .transpose, side: .left, alpha: 2, into: &leftT)
+        #expect(relativeError(leftT, BLAS.gemm(lower, y, transA: .transpose, alpha: 2)) < 1e-14)
+        var right = y.transposed()
+        BLAS.trmm(full, triangle: .lower, side: .right, into: &right)
+        #expect(relativeError(right, BLAS.gemm(y.transposed(), lower)) < 1e-14)
+    }
+
     @Test func levelOneHandChecked() {
         #expect(BLAS.dot([1, 2, 3], [4, 5, 6]) == 32)
         var y = [1.0, 1.0, 1.0]

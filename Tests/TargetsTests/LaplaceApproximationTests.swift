@@ -49,4 +49,24 @@ import VariationalInference
         #expect(try Self.inverseError(target, laplace) < 1e-8)
         #expect(laplace.marginalVariances.allSatisfy { $0 > 0 && $0 < 1 })
     }
+
+    /// Whitened coordinates: log p_u(u) = log p_z(Lu) + log det L at random points (the change of
+    /// variables that keeps the ELBO), the whitened Laplace mode maps to the centred one (Lû = ẑ), and
+    /// its covariance inverts the whitened Hessian.
+    @Test func whitenedCoordinatesAreTheSamePosterior() throws {
+        let centred = try CoalMiningCoxProcessTarget(binCount: 50)
+        let whitened = try CoalMiningCoxProcessTarget(binCount: 50, parameterization: .whitened)
+        let laplace = try centred.laplaceApproximation(), whitenedLaplace = try whitened.laplaceApproximation()
+        let mapped = try whitened.latentField(of: whitenedLaplace.mean)
+        #expect(zip(mapped, laplace.mean).map { abs($0 - $1) }.max()! < 1e-9)
+        #expect(try Self.inverseError(whitened, whitenedLaplace) < 1e-8)
+        #expect(abs(whitenedLaplace.logDeterminant - laplace.logDeterminant + (try centred.priorDense().logDeterminant)) < 1e-7)
+        var generator = Xoshiro256StarStar(seed: 5)
+        let halfLogDetK = 0.5 * (try centred.priorDense().logDeterminant)
+        for _ in 0..<3 {
+            let u = generator.standardNormals(50).map { 0.3 * $0 }
+            let difference = try whitened.logDensity(at: u) - centred.logDensity(at: try whitened.latentField(of: u))
+            #expect(abs(difference - halfLogDetK) < 1e-8)
+        }
+    }
 }

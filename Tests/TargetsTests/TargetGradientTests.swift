@@ -46,6 +46,16 @@ import VariationalInference
             let target = try CoalMiningCoxProcessTarget()
             return (target, points(around: [Double](repeating: 0, count: 811), spread: 0.05, count: 2, using: &rng))
         },
+        Case(name: "GP-Poisson, whitened (D = 60)") {
+            var rng = Xoshiro256StarStar(seed: 18)
+            let target = try GaussianProcessPoissonTarget.synthetic(dimension: 60, parameterization: .whitened, using: &rng)
+            return (target, points(around: [Double](repeating: 0, count: 60), spread: 0.5, count: 3, using: &rng))
+        },
+        Case(name: "coal-mining LGCP, whitened (D = 120)") {
+            var rng = Xoshiro256StarStar(seed: 19)
+            let target = try CoalMiningCoxProcessTarget(binCount: 120, parameterization: .whitened)
+            return (target, points(around: [Double](repeating: 0, count: 120), spread: 0.5, count: 2, using: &rng))
+        },
         Case(name: "IRT (J = 40, I = 8)") {
             var rng = Xoshiro256StarStar(seed: 17)
             let target = try ItemResponseTarget.synthetic(students: 40, items: 8, using: &rng)

@@ -33,14 +33,17 @@ struct Report {
         let thresholds = [1.0, 0.1, 0.01]
         let name = isGaussian ? "KL(q||p)" : "-ELBO"
         var header = "| algorithm | setting | \(name) @ \(budget / 10) | \(name) @ \(budget) |"
-        let versus = reference.map { " mean err vs \($0.name) (sds) | sd err vs \($0.name) |" } ?? ""
+        let gaps = [10.0, 2.0]
+        let versus = reference.map { r in " mean err vs \(r.name) (sds) | sd err vs \(r.name) |"
+            + gaps.map { " evals (s) to within \(Int($0)) nats |" }.joined() } ?? ""
         header += isGaussian ? thresholds.map { " evals (s) to KL<\($0) |" }.joined() : " mean error |" + versus
-        let columns = isGaussian ? 9 : 7 + (reference == nil ? 0 : 2)
+        let columns = isGaussian ? 9 : 7 + (reference == nil ? 0 : 2 + gaps.count)
         header += " s/iter | patch passes/iter (max after t=10) |\n|" + String(repeating: "---|", count: columns) + "\n"
         var out = "### \(experiment): \(description)\n\n" + header
         if let reference, !isGaussian {
             let value = format(reference.metrics.objective)
-            out += "| reference | \(reference.name) | \(value) | \(value) | \(format(reference.metrics.meanError)) | 0 | 0 | — | — |\n"
+            out += "| reference | \(reference.name) | \(value) | \(value) | \(format(reference.metrics.meanError)) | 0 | 0 |"
+                + String(repeating: " — |", count: gaps.count + 2) + "\n"
         }
         for (_, group) in groups {
             let seeds = Dictionary(grouping: group, by: \.labels.seed).values.map { $0.sorted { $0.gradientEvaluations < $1.gradientEvaluations } }
@@ -57,9 +60,16 @@ struct Report {
                 }
             } else {
                 line += " \(format(median(seeds.compactMap { $0.last?.metrics.meanError }))) |"
-                if reference != nil {
+                if let reference {
                     line += " \(format(median(seeds.compactMap { $0.last?.metrics.referenceMeanError }), digits: 3)) |"
                         + " \(format(median(seeds.compactMap { $0.last?.metrics.referenceSDError }), digits: 3)) |"
+                    for gap in gaps {
+                        let goal = (reference.metrics.objective ?? -.infinity) + gap
+                        let reached = seeds.map { run in run.first { ($0.metrics.objective ?? .infinity) <= goal } }
+                        guard !reached.contains(where: { $0 == nil }) else { line += " — |"; continue }
+                        let evaluations = Int(median(reached.compactMap { $0.map { Double($0.gradientEvaluations) } }) ?? 0)
+                        line += " \(evaluations) (\(format(median(reached.compactMap { $0?.wallSeconds }), digits: 3)) s) |"
+                    }
                 }
             }
             let perIteration = seeds.compactMap { run in run.last.map { $0.iteration > 0 ? $0.wallSeconds / Double($0.iteration) : nil } ?? nil }

@@ -94,11 +94,10 @@ enum AlgorithmChoice {
                                    checkpoints: checkpoints, progress: progress)
         case .adviDiagonal(let b, let rate, let decay):
             return runCheckpointed(try ADVIDiagonal(batchSize: b, optimizer: adam(rate, decay),
-                                                    initialization: evaluation.starts?.diagonal), evaluation: evaluation,
+                                                    initialization: evaluation.starts?.diagonal ?? nil), evaluation: evaluation,
                                    labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
         case .adviFullRank(let b, let rate, let decay):
-            return runCheckpointed(try ADVIFullRank(batchSize: b, optimizer: adam(rate, decay),
-                                                    initialization: evaluation.starts?.dense), evaluation: evaluation,
+            return runCheckpointed(try ADVIFullRank(batchSize: b, optimizer: adam(rate, decay)), evaluation: evaluation,
                                    labels: labels, budget: budget, checkpoints: checkpoints, progress: progress)
         }
     }

@@ -14,9 +14,10 @@ struct TargetEvaluation<Model: LogDensityModel> {
     /// A reference approximation for non-Gaussian targets (the Laplace approximation of the GP
     /// targets), scored like the runs and drawn as a dashed line; its name for the table.
     var reference: (name: String, approximation: DenseGaussian)?
-    /// Starts for every algorithm of the experiment (the GP prior for the GP targets), or nil for each
-    /// algorithm's default: a rank-K low-rank-plus-diagonal start, a diagonal one and a dense one.
-    var starts: (lowRank: (Int) throws -> LowRankGaussian, diagonal: DiagonalGaussian, dense: DenseGaussian?)?
+    /// Starts that replace the algorithms' defaults (the GP prior for the GP targets): a rank-K
+    /// low-rank-plus-diagonal start (pBaM, ADVI-LR), a diagonal one (ADVI-D) and a dense one (dense
+    /// BaM); nil entries keep the default. Full-rank ADVI always keeps its default N(0, I).
+    var starts: (lowRank: (Int) throws -> LowRankGaussian, diagonal: DiagonalGaussian?, dense: DenseGaussian?)?
     private let denseExact: DenseGaussian?
 
     init(model: Model, exact: LowRankGaussian?, referenceMean: [Double]?, elboDraws: Int) {

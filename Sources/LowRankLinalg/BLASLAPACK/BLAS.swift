@@ -73,6 +73,26 @@ public enum BLAS {
         }
     }
 
+    /// B ← α·B·op(A) (`side: .right`) or B ← α·op(A)·B (`side: .left`) for a triangular A (`dtrmm`),
+    /// in place; only A's `triangle` is read. A is n×n; B is m×n (right) or n×m (left). Cost n²·m flops.
+    public static func trmm(_ a: Matrix, triangle: Triangle, transA: Transpose = .none, side: Side,
+                            alpha: Double = 1, into b: inout Matrix) {
+        shapePrecondition(a.rows == a.columns, "BLAS.trmm: A is \(a.rows)×\(a.columns), not square")
+        let order = side == .right ? b.columns : b.rows
+        shapePrecondition(order == a.rows, "BLAS.trmm: B is \(b.rows)×\(b.columns), A is \(a.rows)×\(a.rows) on the \(side)")
+        guard b.rows > 0 && b.columns > 0 else { return }
+        let lda = leading(a), ldb = leading(b), m = blasInt(b.rows), n = blasInt(b.columns)
+        a.elements.withUnsafeBufferPointer { pa in
+            b.withElements { be in
+                be.withUnsafeMutableBufferPointer { pb in
+                    cblas_dtrmm(CblasColMajor, side == .right ? CblasRight : CblasLeft, cblasTriangle(triangle),
+                                cblasTranspose(transA), CblasNonUnit, m, n, alpha,
+                                pa.baseAddress, lda, pb.baseAddress, ldb)
+                }
+            }
+        }
+    }
+
     /// α·op(A)·op(B) as a new matrix (`dgemm`). Cost 2·m·n·k flops.
     public static func gemm(_ a: Matrix, _ b: Matrix, transA: Transpose = .none, transB: Transpose = .none,
                             alpha: Double = 1) -> Matrix {
