@@ -54,6 +54,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "GP targets: the paper's long runs, 10,000 iterations of pBaM's batch for every algorithm.")
     var long = false
 
+    @Flag(help: "GP targets: fit in the whitened coordinates u, z = Lu (the non-centred parameterization).")
+    var whitened = false
+
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
@@ -113,7 +116,7 @@ struct Bench: ParsableCommand {
             break
         }
         let settings = ExperimentSettings(dimension: dimension, rank: rank, batch: batch, budget: budget,
-                                          adviRates: adviRates, elboDraws: elboDraws, priorStart: !defaultStart, long: long)
+                                          adviRates: adviRates, elboDraws: elboDraws, priorStart: !defaultStart, long: long, whitened: whitened)
         let progress = Progress(quiet: quiet)
         let seedList = (1...seeds).map(UInt64.init)
         let chosen: [Experiment] = experiment == .all

@@ -15,6 +15,8 @@ struct ExperimentSettings {
     /// GP targets: the paper's long runs, 10,000 iterations of pBaM's batch (B = 100 on the LGCP:
     /// 10⁶ evaluations) for every algorithm, unless `budget` is given.
     var long = false
+    /// GP targets: the whitened coordinates u (z = Lu) instead of the field z.
+    var whitened = false
 }
 
 /// The pBaM patch of the reference Gaussian scripts (n_EM 501, tol 1e-5 on the F ratio, η 1.2, for
@@ -97,13 +99,15 @@ private func processAlgorithms(d: Int, k: Int, pbamBatch: Int, bamBatch: Int?, a
 func poissonPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<GaussianProcessPoissonTarget> {
     let d = s.dimension ?? 100, k = s.rank ?? 32
     var generator = Xoshiro256StarStar(seed: 1234)
-    let target = try GaussianProcessPoissonTarget.synthetic(dimension: d, using: &generator)
-    var evaluation = TargetEvaluation(model: target, exact: nil, referenceMean: target.latent, elboDraws: s.elboDraws)
+    let target = try GaussianProcessPoissonTarget.synthetic(dimension: d, parameterization: s.whitened ? .whitened : .centred,
+                                                            using: &generator)
+    var evaluation = TargetEvaluation(model: target, exact: nil, referenceMean: s.whitened ? nil : target.latent,
+                                      elboDraws: s.elboDraws)
     evaluation.reference = ("Laplace", try target.laplaceApproximation())
     if s.priorStart {
         evaluation.starts = ({ try target.priorApproximation(rank: $0) }, nil, d <= 400 ? try target.priorDense() : nil)
     }
-    return ExperimentPlan(name: "poisson", description: "GP Poisson regression, D=\(d), K=\(k)\(s.priorStart ? ", pBaM/BaM/ADVI-LR from the GP prior" : "")",
+    return ExperimentPlan(name: s.whitened ? "poisson-whitened" : "poisson", description: "GP Poisson regression\(s.whitened ? " (whitened)" : ""), D=\(d), K=\(k)\(s.priorStart ? ", pBaM/BaM/ADVI-LR from the GP prior" : "")",
                           evaluation: evaluation,
                           algorithms: processAlgorithms(d: d, k: k, pbamBatch: s.batch ?? 80, bamBatch: d <= 400 ? 40 : nil,
                                                         adviBatch: 100, rates: s.adviRates, fullRank: d <= 400),
@@ -111,17 +115,20 @@ func poissonPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<GaussianProce
 }
 
 func coxProcessPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<CoalMiningCoxProcessTarget> {
-    let target = try CoalMiningCoxProcessTarget(binCount: s.dimension ?? 811)
+    let target = try CoalMiningCoxProcessTarget(binCount: s.dimension ?? 811, parameterization: s.whitened ? .whitened : .centred)
     let d = target.dimension, k = s.rank ?? 50
     var evaluation = TargetEvaluation(model: target, exact: nil, referenceMean: nil, elboDraws: s.elboDraws)
     evaluation.reference = ("Laplace", try target.laplaceApproximation())
     if s.priorStart {
-        evaluation.starts = ({ try target.priorApproximation(rank: $0) }, nil, nil)
+        evaluation.starts = ({ try target.priorApproximation(rank: $0) }, nil, try target.priorDense())
     }
-    return ExperimentPlan(name: "lgcp", description: "log-Gaussian Cox process, coal-mining disasters, D=\(d), K=\(k)\(s.priorStart ? ", pBaM/ADVI-LR from the GP prior" : "")",
+    // Dense BaM and full-rank ADVI (D² parameters) only in the short runs.
+    return ExperimentPlan(name: s.whitened ? "lgcp-whitened" : "lgcp",
+                          description: "log-Gaussian Cox process, coal-mining disasters\(s.whitened ? " (whitened)" : ""), D=\(d), K=\(k)"
+                            + (s.priorStart ? ", pBaM/BaM/ADVI-LR from the GP prior" : ""),
                           evaluation: evaluation,
-                          algorithms: processAlgorithms(d: d, k: k, pbamBatch: s.batch ?? 100, bamBatch: nil, adviBatch: 100,
-                                                        rates: s.adviRates, fullRank: false),
+                          algorithms: processAlgorithms(d: d, k: k, pbamBatch: s.batch ?? 100, bamBatch: s.long ? nil : 100,
+                                                        adviBatch: 100, rates: s.adviRates, fullRank: !s.long),
                           budget: s.budget ?? (s.long ? 10_000 * (s.batch ?? 100) : 10_000))
 }
 
