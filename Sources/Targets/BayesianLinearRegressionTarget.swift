@@ -117,6 +117,7 @@ public struct BayesianLinearRegressionTarget: LogDensityModel, Sendable {
     ///   - correlation: ρ ∈ (−1, 1), the lag-one correlation between neighbouring features (default 0.9).
     ///   - noiseScale: σ, finite and > 0 (default 1).
     ///   - priorScale: τ, finite and > 0 (default 1).
+    ///   - generator: the draws of the design matrix, the true weights and the noise come from it.
     /// - Throws: `VariationalInferenceError.invalidArgument` for D < 1, N < 1, ρ outside (−1, 1) or a
     ///   scale that is not finite and positive (checked before anything is drawn); otherwise what
     ///   ``init(design:observations:noiseScale:priorScale:)`` throws.
