@@ -147,29 +147,33 @@ extension PoissonLatentGaussianDensity {
 }
 
 extension GaussianProcessPoissonTarget {
-    /// The GP prior N(0, K) as a dense Gaussian: a start for dense BaM and full-rank ADVI. Memory 2D².
+    /// The GP prior as a dense Gaussian, N(0, K) (N(0, I) in whitened coordinates): a start for dense
+    /// BaM and full-rank ADVI. Memory 2D².
     public func priorDense() throws -> DenseGaussian { try density.priorDense() }
 
     /// The GP prior N(0, K) as a rank-K low-rank-plus-diagonal Gaussian (top eigenpairs of K plus the
     /// diagonal they leave): a start for pBaM and ADVI-LR (`.given(_:)`) that already has the prior's
-    /// scale and correlations. Cost O(D³) once.
+    /// scale and correlations. In whitened coordinates the prior is N(0, I), returned as
+    /// I + 10⁻⁴VVᵀ along the top eigenvectors V of LᵀL. Cost O(D³) once.
     /// - Throws: `.invalidArgument` for K outside 1..<D.
     public func priorApproximation(rank: Int) throws -> LowRankGaussian { try density.priorApproximation(rank: rank) }
 
-    /// The GP prior's marginals N(0, diag(K)): a start for ADVI-D.
+    /// The GP prior's marginals N(0, diag(K)) (N(0, I) whitened): a start for ADVI-D.
     public func priorDiagonal() throws -> DiagonalGaussian { try density.priorDiagonal() }
 }
 
 extension CoalMiningCoxProcessTarget {
-    /// The GP prior N(0, K) as a dense Gaussian: a start for dense BaM and full-rank ADVI. Memory 2D².
+    /// The GP prior as a dense Gaussian, N(0, K) (N(0, I) in whitened coordinates): a start for dense
+    /// BaM and full-rank ADVI. Memory 2D².
     public func priorDense() throws -> DenseGaussian { try density.priorDense() }
 
     /// The GP prior N(0, K) as a rank-K low-rank-plus-diagonal Gaussian (top eigenpairs of K plus the
     /// diagonal they leave, floored at 1e-6): the start that lets pBaM converge on this stiff target
-    /// (see the README). Cost O(D³) once.
+    /// (see the README). In whitened coordinates the prior is N(0, I), returned as I + 10⁻⁴VVᵀ along
+    /// the top eigenvectors V of LᵀL. Cost O(D³) once.
     /// - Throws: `.invalidArgument` for K outside 1..<D.
     public func priorApproximation(rank: Int) throws -> LowRankGaussian { try density.priorApproximation(rank: rank) }
 
-    /// The GP prior's marginals N(0, diag(K)): a start for ADVI-D.
+    /// The GP prior's marginals N(0, diag(K)) (N(0, I) whitened): a start for ADVI-D.
     public func priorDiagonal() throws -> DiagonalGaussian { try density.priorDiagonal() }
 }

@@ -85,6 +85,23 @@ import Targets
         #expect(throws: VariationalInferenceError.self) { try GradientCheck.run(target, at: [[0]], using: &generator) }
     }
 
+    /// The end-of-fit check draws from a stream of its own: the caller's generator ends where the
+    /// iterations left it, with or without the check; and a summary of a D < 5 fit prints.
+    @Test func theEndOfFitCheckLeavesTheCallersGeneratorAlone() throws {
+        var setup = Xoshiro256StarStar(seed: 24)
+        let target = try LowRankGaussianTarget.synthetic(dimension: 4, rank: 1, using: &setup)
+        let algorithm = try BatchAndMatch(batchSize: 4)
+        var checked = Xoshiro256StarStar(seed: 25), unchecked = Xoshiro256StarStar(seed: 25)
+        let a = try fit(algorithm, model: target, using: &checked, options: FitOptions(maxIterations: 5))
+        _ = try fit(algorithm, model: target, using: &unchecked, options: FitOptions(maxIterations: 5, diagnosticDraws: 0))
+        #expect(checked.next() == unchecked.next())
+        #expect(a.diagnostics != nil)
+        #expect("\(try FitSummary(a.approximation))".split(separator: "\n").count == 6)
+        #expect(throws: VariationalInferenceError.self) {
+            try fit(algorithm, model: target, using: &checked, options: FitOptions(maxIterations: 5, diagnosticDraws: 20))
+        }
+    }
+
     /// The summary and the diagnostics print in bounded length at D = 10⁵.
     @Test func summariesAreBoundedAtLargeD() throws {
         let d = 100_000

@@ -16,7 +16,7 @@ public struct ADVIDiagonal: VariationalAlgorithm {
     public var optimizer: Adam
     /// The starting point: nil draws μ = 0, σ ~ U(0, 1)^D (the reference), floored at 1e-3.
     public var initialization: DiagonalGaussian?
-    /// Recoverable model failures tolerated within one step.
+    /// Recoverable model failures tolerated within one step, and redraws of one rejected draw.
     public var maxRetries: Int
     /// Skipped steps tolerated over the fit.
     public var maxBadUpdates: Int

@@ -17,7 +17,7 @@ public struct ADVIFullRank: VariationalAlgorithm {
     public var optimizer: Adam
     /// The starting point: nil starts at μ = 0, L = I.
     public var initialization: DenseGaussian?
-    /// Recoverable model failures tolerated within one step.
+    /// Recoverable model failures tolerated within one step, and redraws of one rejected draw.
     public var maxRetries: Int
     /// Skipped steps tolerated over the fit.
     public var maxBadUpdates: Int

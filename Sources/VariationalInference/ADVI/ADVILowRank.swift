@@ -33,7 +33,7 @@ public struct ADVILowRank: VariationalAlgorithm {
     public var parameterization: VarianceParameterization
     /// The starting point.
     public var initialization: LowRankInitialization
-    /// Recoverable model failures tolerated within one step.
+    /// Recoverable model failures tolerated within one step, and redraws of one rejected draw.
     public var maxRetries: Int
     /// Skipped steps tolerated over the fit.
     public var maxBadUpdates: Int
@@ -86,6 +86,7 @@ public struct ADVILowRank: VariationalAlgorithm {
         var report = try state.safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
             state, evaluations, timings in
             var clock = PhaseClock()
+            fisher = nil
             generator.fillStandardNormal(&state.workspace.noise)
             generator.fillStandardNormal(&state.workspace.latent)
             q.reparameterize(noise: state.workspace.noise, latent: state.workspace.latent, into: &state.workspace.points)

@@ -67,6 +67,7 @@ extension PackedADVIState {
         var divergence: Double?
         var report = try safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
             state, evaluations, _ in
+            divergence = nil
             var noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
             var points = transform(noise)
             let nonFinite = try evaluateScores(model, at: &points, into: &state.scores, redrawLimit: maxRetries,

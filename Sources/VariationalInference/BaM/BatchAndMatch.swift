@@ -22,7 +22,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
     public var schedule: LearningRateSchedule
     /// The starting point; nil starts at N(0, I).
     public var initialization: DenseGaussian?
-    /// Recoverable failures tolerated within one iteration.
+    /// Recoverable failures tolerated within one iteration, and redraws of one rejected draw.
     public var maxRetries: Int
     /// Rejected updates tolerated over the fit.
     public var maxBadUpdates: Int
@@ -62,6 +62,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
         var fisher: Double?
         var report = try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations, timings in
             var clock = PhaseClock()
+            fisher = nil
             var points = q.sample(count: batchSize, using: &generator)
             timings.sampling += clock.lap()
             let nonFinite = try evaluateScores(model, at: &points, into: &state.workspace.scores, redrawLimit: maxRetries,

@@ -33,7 +33,7 @@ public struct FitSummary: Sendable, CustomStringConvertible {
     public var description: String {
         let d = mean.count
         var rows = Array(0..<Swift.min(d, 5))
-        rows += (Swift.max(5, d - 3)..<d).filter { !rows.contains($0) }
+        rows += (Swift.max(Swift.min(5, d), d - 3)..<d).filter { !rows.contains($0) }
         let widest = standardDeviation.indices.sorted { standardDeviation[$0] > standardDeviation[$1] }
         rows += widest.prefix(4).filter { !rows.contains($0) }
         rows.sort()

@@ -35,12 +35,12 @@ public struct ImportanceDiagnostics: Sendable, CustomStringConvertible {
     /// and variances. Cost 2S (or 3S) D-vector evaluations — S of log p, S of log q (O(DK) each for
     /// the low-rank family) — plus O(S log S); memory D×64 plus O(S), never D×S. A draw where the
     /// model throws a recoverable ``ModelError`` has weight 0 (log p = −∞).
-    /// - Throws: `.invalidArgument` for S < 10; `.dimensionMismatch` for a model of another D; a
+    /// - Throws: `.invalidArgument` for S < 25; `.dimensionMismatch` for a model of another D; a
     ///   non-recoverable model error; `.nonFinite` when log p is NaN or +∞ at a draw.
     public static func compute<Model: LogDensityModel>(_ q: some GaussianApproximation, model: Model, draws: Int = 1000,
                                                        correctedMoments: Bool = false,
                                                        using generator: inout Xoshiro256StarStar) throws -> ImportanceDiagnostics {
-        try require(draws >= 10, "importance diagnostics need at least 10 draws, got \(draws)")
+        try require(draws >= 25, "importance diagnostics need at least 25 draws (a PSIS tail of 5), got \(draws)")
         try requireDimension(model.dimension, q.dimension, "model")
         let replay = generator
         var logWeights = [Double]()

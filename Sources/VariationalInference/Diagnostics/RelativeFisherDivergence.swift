@@ -12,7 +12,8 @@ import LowRankLinalg
 public enum RelativeFisherDivergence {
     /// F̂ from B fresh draws of q: B score evaluations plus the precision products.
     /// - Throws: what the model throws; `VariationalInferenceError.nonFinite` when a score is not
-    ///   finite; `.invalidArgument` for draws < 1.
+    ///   finite; `.invalidArgument` for draws < 1; `.dimensionMismatch` when the model changed the
+    ///   shape of the scores.
     public static func estimate<Model: LogDensityModel>(_ q: some GaussianApproximation, model: Model, draws: Int = 256,
                                                         using generator: inout Xoshiro256StarStar) throws -> Double {
         try require(draws >= 1, "Fisher divergence draws must be ≥ 1, got \(draws)")
@@ -20,6 +21,8 @@ public enum RelativeFisherDivergence {
         let points = q.sample(count: draws, using: &generator)
         var scores = Matrix(rows: q.dimension, columns: draws)
         try model.gradients(at: points, into: &scores)
+        try requireDimension(scores.rows, q.dimension, "model scores (rows)")
+        try requireDimension(scores.columns, draws, "model scores (columns)")
         guard scores.isFinite else { throw VariationalInferenceError.nonFinite(what: "model scores at draws from q") }
         return q.relativeFisherDivergence(points: points, scores: scores)
     }

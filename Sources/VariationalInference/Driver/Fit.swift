@@ -91,7 +91,8 @@ public struct FitFailure<Approximation: GaussianApproximation>: AnyFitFailure {
 ///   ``FitFailure`` (with the last good approximation) when an iteration fails for good, with
 ///   `VariationalInferenceError.noAcceptedSteps` when the fit ran iterations and every one of them
 ///   was reverted (a fit that changed nothing is not reported as a success), and with
-///   `.nonFiniteScore` when the first iteration met a non-finite score.
+///   `.nonFiniteScore` when the first iteration of a fresh fit (no `state`) met a non-finite score
+///   (later ones revert the step, within `maxBadUpdates`).
 public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     _ algorithm: Algorithm, model: Model, using generator: inout Xoshiro256StarStar, options: FitOptions,
     from state: Algorithm.State? = nil
@@ -104,8 +105,8 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         try require(rule.tolerance > 0, "stopping tolerance must be > 0, got \(rule.tolerance)")
         try require(rule.patience >= 1, "stopping patience (window) must be ≥ 1, got \(rule.patience)")
     }
-    try require(options.diagnosticDraws == 0 || options.diagnosticDraws >= 10,
-                "diagnosticDraws must be 0 (no check) or ≥ 10, got \(options.diagnosticDraws)")
+    try require(options.diagnosticDraws == 0 || options.diagnosticDraws >= 100,
+                "diagnosticDraws must be 0 (no check) or ≥ 100 (fewer leave PSIS too short a tail), got \(options.diagnosticDraws)")
     try require(model.dimension >= 1, "model dimension must be ≥ 1, got \(model.dimension)")
 
     var current = try state ?? algorithm.initialState(dimension: model.dimension, using: &generator)
@@ -136,8 +137,13 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         let checkStarted = clock.now
         if options.diagnosticDraws > 0 && iterations > 0 {
             do {
+                // A stream of its own, seeded from a copy of the caller's generator: the caller's
+                // generator is left where the last iteration left it, so a saved generator resumes
+                // the fit exactly.
+                var copy = generator
+                var stream = Xoshiro256StarStar(seed: copy.next())
                 let check = try ImportanceDiagnostics.compute(approximation, model: model, draws: options.diagnosticDraws,
-                                                              using: &generator)
+                                                              using: &stream)
                 diagnostics = check
                 if !check.isReliable {
                     warnings.insert(.paretoShapeAboveThreshold(shape: check.paretoShape, threshold: check.threshold), at: 0)
@@ -168,7 +174,7 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         }
         iterations += 1
         evaluations += report.gradientEvaluations
-        if let location = report.nonFiniteScore, accepted == 0 {
+        if let location = report.nonFiniteScore, iterations == 1, state == nil {
             throw FitFailure(underlying: VariationalInferenceError.nonFiniteScore(location, iteration: iterations - 1),
                              lastGood: algorithm.approximation(of: current), iterations: iterations - 1,
                              gradientEvaluations: evaluations)

@@ -15,7 +15,8 @@ public struct FitOptions {
     public var recordTrace: Bool
     /// Draws of the importance-sampling check run on the final approximation (``ImportanceDiagnostics``,
     /// PSIS k̂): 2S log-density evaluations, not counted as score evaluations nor in the fit's
-    /// seconds. 0 skips it (and the k̂ warning).
+    /// seconds, drawn from a stream of their own (the caller's generator is not advanced). 0 skips it
+    /// (and the k̂ warning); otherwise at least 100.
     public var diagnosticDraws: Int
 
     /// Options with the given budgets, rule, callback and checks.

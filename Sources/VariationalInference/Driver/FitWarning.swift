@@ -4,8 +4,8 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
     /// PSIS k̂ of the final q is above the sample-size threshold: q misses mass that p has (a bad
     /// fit, a family that cannot express p, or a wrong gradient).
     case paretoShapeAboveThreshold(shape: Double, threshold: Double)
-    /// The median relative Fisher divergence of the last quarter of the iterations is not below
-    /// that of the first quarter: the fit did not improve q against p.
+    /// The median relative Fisher divergence of the last quarter of the iterations is more than 10%
+    /// above that of the first quarter (and above 1e-3): the fit moved q away from p.
     case fisherDivergenceNotDecreasing(early: Double, late: Double)
     /// The median relative Fisher divergence of the last quarter is above 0.25: q's score misses
     /// more than a quarter of p's (a converged fit inside the family reaches 1e-3 and below; the
@@ -25,7 +25,7 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
             return "PSIS k̂ = \(rounded(shape, 2)) > \(rounded(threshold, 2)): q misses mass of p; check the gradient "
                 + "(GradientCheck), fit longer or with a larger batch, or use a richer family"
         case .fisherDivergenceNotDecreasing(let early, let late):
-            return "the relative Fisher divergence did not decrease (\(rounded(early, 3)) early, \(rounded(late, 3)) late): "
+            return "the relative Fisher divergence grew (\(rounded(early, 3)) early, \(rounded(late, 3)) late): "
                 + "the fit is not approaching p; try a smaller learning rate or a larger batch"
         case .fisherDivergenceHigh(let late):
             return "the relative Fisher divergence is \(rounded(late, 3)) at the end (> 0.25): q's score misses more "
@@ -67,7 +67,7 @@ struct FitMonitor {
         if fisher.count >= 8 {
             let quarter = fisher.count / 4
             let early = median(fisher.prefix(quarter)), late = median(fisher.suffix(quarter))
-            if late >= early { found.append(.fisherDivergenceNotDecreasing(early: early, late: late)) }
+            if late > 1.1 * early && late > 1e-3 { found.append(.fisherDivergenceNotDecreasing(early: early, late: late)) }
             if late > 0.25 { found.append(.fisherDivergenceHigh(late: late)) }
         }
         if iterations > 0 && reverted * 10 > iterations {

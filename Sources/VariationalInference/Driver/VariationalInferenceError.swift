@@ -11,9 +11,9 @@ public enum VariationalInferenceError: Error, Equatable, Sendable {
     /// approximation is the start, unchanged. Lower the learning rate, check the score for NaN or
     /// overflow at the start's draws, or start closer to the posterior.
     case noAcceptedSteps(iterations: Int)
-    /// The first iteration of a fit, with nothing accepted to fall back on, met a non-finite score
-    /// at draws from the start: a bug in the gradient, or a start far outside the region where the
-    /// model is finite.
+    /// The first iteration of a fresh fit (no warm-start state), with nothing to fall back on, met a
+    /// non-finite score at draws from the start: a bug in the gradient, or a start far outside the
+    /// region where the model is finite.
     case nonFiniteScore(NonFiniteScore, iteration: Int)
 }
 

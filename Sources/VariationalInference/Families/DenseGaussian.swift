@@ -13,8 +13,8 @@ public struct DenseGaussian: GaussianApproximation {
     /// q = N(mean, covariance). The covariance is symmetrized, (Σ + Σᵀ)/2, before it is factored.
     /// Cost D³/3 flops.
     /// - Throws: `VariationalInferenceError.dimensionMismatch` for a covariance that is not D×D,
-    ///   `.nonFinite` for non-finite entries, `LinearAlgebraError.notPositiveDefinite` when the
-    ///   Cholesky factorization fails.
+    ///   `.nonFinite` for non-finite entries, `LinearAlgebraError.inMatrix("the covariance Σ of q",
+    ///   .notPositiveDefinite(…))` when the Cholesky factorization fails.
     public init(mean: [Double], covariance: Matrix) throws {
         guard covariance.rows == mean.count, covariance.columns == mean.count else {
             throw VariationalInferenceError.dimensionMismatch(what: "covariance", expected: mean.count,

@@ -27,6 +27,7 @@ func evaluateScores<Model: LogDensityModel>(_ model: Model, at points: inout Mat
     do {
         try model.gradients(at: points, into: &scores)
     } catch let error as ModelError where error.isRecoverable && redrawLimit > 0 {
+        if scores.rows != rows || scores.columns != columns { scores = Matrix(rows: rows, columns: columns) }
         try scoreColumnByColumn(model, at: &points, into: &scores, redrawLimit: redrawLimit,
                                 evaluations: &evaluations, redraw: redraw)
     }

@@ -9,8 +9,9 @@ import LowRankLinalg
 /// the pre-patch mean (or the post-patch mean). Time per iteration O(D(K+B)² + n·D(K+B)(K+B)) for n
 /// patch passes plus B score evaluations; memory O(D(K+B)). Nothing D×D.
 ///
-/// Safeguards (§5.4): a recoverable `ModelError` or a `LinearAlgebraError` redoes the iteration with a
-/// fresh batch, up to `maxRetries` times; non-finite scores or a non-finite update keep the
+/// Safeguards (§5.4): a draw the model rejects with a recoverable `ModelError` is redrawn alone, up to
+/// `maxRetries` times per draw (`evaluateScores`); a `LinearAlgebraError`, or a draw that keeps
+/// failing, redoes the iteration with a fresh batch, up to `maxRetries` times; non-finite scores or a non-finite update keep the
 /// parameters and halve the λ multiplier, which also scales the EM tolerance (reset to 1 after an
 /// accepted update; see `BaMState`). When the retries run out, the previous accepted update is undone (the
 /// approximation returns to the one before it, as the reference's revert to a snapshot) and counted
@@ -45,7 +46,8 @@ public struct PatchedBaM: VariationalAlgorithm {
     public var initialization: LowRankInitialization
     /// Draw the first batch (t = 0) from N(0, I) instead of q₀, as the reference does (§5.3).
     public var firstBatchFromStandardNormal: Bool
-    /// Recoverable failures tolerated within one iteration before the fit stops.
+    /// Recoverable failures tolerated within one iteration before the fit stops, and redraws of one
+    /// rejected draw.
     public var maxRetries: Int
     /// Rejected (non-finite) updates tolerated over the fit before it stops.
     public var maxBadUpdates: Int
@@ -110,6 +112,8 @@ public struct PatchedBaM: VariationalAlgorithm {
         var report = try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates,
                                  recycle: { $0.spare.recycle($1) }) { state, evaluations, timings in
             var clock = PhaseClock()
+            fisher = nil
+            patchConverged = nil
             state.workspace.patch.first.resizeColumns(to: batchSize)
             state.workspace.patch.second.resizeColumns(to: batchSize)
             if standardNormal {
