@@ -11,6 +11,7 @@ struct Bench: ParsableCommand {
 
     enum Experiment: String, ExpressibleByArgument, CaseIterable {
         case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, regression, all, kernels, scaling, trust
+        case batchLambda = "batch-lambda", rank
         case scalingPoint = "scaling-point"
     }
 
@@ -56,6 +57,9 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "GP targets: fit in the whitened coordinates u, z = Lu (the non-centred parameterization).")
     var whitened = false
+
+    @Flag(help: "batch-lambda and rank: the full budgets instead of the short default ones.")
+    var full = false
 
     @Flag(help: "No progress on standard error.")
     var quiet = false
@@ -116,7 +120,7 @@ struct Bench: ParsableCommand {
             break
         }
         let settings = ExperimentSettings(dimension: dimension, rank: rank, batch: batch, budget: budget,
-                                          adviRates: adviRates, elboDraws: elboDraws, priorStart: !defaultStart, long: long, whitened: whitened)
+                                          adviRates: adviRates, elboDraws: elboDraws, priorStart: !defaultStart, long: long, whitened: whitened, full: full)
         let progress = Progress(quiet: quiet)
         let seedList = (1...seeds).map(UInt64.init)
         let chosen: [Experiment] = experiment == .all
@@ -137,6 +141,10 @@ struct Bench: ParsableCommand {
                 reports = [execute(try patchGaussianPlan(settings), seedList, progress),
                            execute(try patchRegressionPlan(settings), seedList, progress)]
             case .regression: reports = [execute(try patchRegressionPlan(settings), seedList, progress)]
+            case .batchLambda:
+                reports = try batchLambdaPlans(settings).map { execute($0, seedList, progress) }
+                    + [execute(try batchLambdaRegressionPlan(settings), seedList, progress)]
+            case .rank: reports = try rankPlans(settings).map { execute($0, seedList, progress) }
             case .all, .kernels, .scaling, .scalingPoint, .trust: continue
             }
             for report in reports {

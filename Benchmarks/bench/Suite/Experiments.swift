@@ -17,6 +17,8 @@ struct ExperimentSettings {
     var long = false
     /// GP targets: the whitened coordinates u (z = Lu) instead of the field z.
     var whitened = false
+    /// The open-question experiments (batch-lambda, rank): the full budgets.
+    var full = false
 }
 
 /// The pBaM patch of the reference Gaussian scripts (n_EM 501, tol 1e-5 on the F ratio, η 1.2, for
