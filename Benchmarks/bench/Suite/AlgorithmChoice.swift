@@ -40,7 +40,7 @@ enum AlgorithmChoice {
             case .truncatedEigen(let patch):
                 return "\(describe(schedule)) truncated-eigen cap=\(patch.maxPasses)\(start)"
             }
-        case .bam(_, let schedule): return describe(schedule)
+        case .bam(let b, let schedule): return "\(describe(schedule)) B=\(b)"
         case .adviLowRank(_, _, let rate, let decay, let referenceStart):
             return "lr=\(rate)\(decay ? " linear->1e-5" : "")\(referenceStart ? " ref-start" : "")"
         case .adviDiagonal(_, let rate, let decay), .adviFullRank(_, let rate, let decay):
@@ -105,7 +105,7 @@ enum AlgorithmChoice {
 
 private func describe(_ schedule: LearningRateSchedule) -> String {
     switch schedule {
-    case .constant(let lambda): return "lambda=\(Int(lambda))"
+    case .constant(let lambda): return lambda == lambda.rounded() ? "lambda=\(Int(lambda))" : "lambda=\(lambda)"
     case .decaying(let initial, let exponent):
         return exponent == 1 ? "lambda=\(Int(initial))/(1+t)" : "lambda=\(Int(initial))/(1+t)^\(exponent)"
     case .scaled(let factor, let exponent):

@@ -57,37 +57,33 @@ public enum BLAS {
     /// from a successful factorization. Cost n²·m flops.
     public static func trsm(_ a: Matrix, triangle: Triangle, transA: Transpose = .none, side: Side,
                             alpha: Double = 1, into b: inout Matrix) {
-        shapePrecondition(a.rows == a.columns, "BLAS.trsm: A is \(a.rows)×\(a.columns), not square")
-        let order = side == .right ? b.columns : b.rows
-        shapePrecondition(order == a.rows, "BLAS.trsm: B is \(b.rows)×\(b.columns), A is \(a.rows)×\(a.rows) on the \(side)")
-        guard b.rows > 0 && b.columns > 0 else { return }
-        let lda = leading(a), ldb = leading(b), m = blasInt(b.rows), n = blasInt(b.columns)
-        a.elements.withUnsafeBufferPointer { pa in
-            b.withElements { be in
-                be.withUnsafeMutableBufferPointer { pb in
-                    cblas_dtrsm(CblasColMajor, side == .right ? CblasRight : CblasLeft, cblasTriangle(triangle),
-                                cblasTranspose(transA), CblasNonUnit, m, n, alpha,
-                                pa.baseAddress, lda, pb.baseAddress, ldb)
-                }
-            }
-        }
+        triangular("trsm", cblas_dtrsm, a, triangle: triangle, transA: transA, side: side, alpha: alpha, into: &b)
     }
 
     /// B ← α·B·op(A) (`side: .right`) or B ← α·op(A)·B (`side: .left`) for a triangular A (`dtrmm`),
     /// in place; only A's `triangle` is read. A is n×n; B is m×n (right) or n×m (left). Cost n²·m flops.
     public static func trmm(_ a: Matrix, triangle: Triangle, transA: Transpose = .none, side: Side,
                             alpha: Double = 1, into b: inout Matrix) {
-        shapePrecondition(a.rows == a.columns, "BLAS.trmm: A is \(a.rows)×\(a.columns), not square")
+        triangular("trmm", cblas_dtrmm, a, triangle: triangle, transA: transA, side: side, alpha: alpha, into: &b)
+    }
+
+    /// The shared shape checks and call of `trsm` and `trmm`, which have the same CBLAS signature.
+    private static func triangular(
+        _ name: String,
+        _ routine: (CBLAS_ORDER, CBLAS_SIDE, CBLAS_UPLO, CBLAS_TRANSPOSE, CBLAS_DIAG, blasint, blasint, Double,
+                    UnsafePointer<Double>?, blasint, UnsafeMutablePointer<Double>?, blasint) -> Void,
+        _ a: Matrix, triangle: Triangle, transA: Transpose, side: Side, alpha: Double, into b: inout Matrix
+    ) {
+        shapePrecondition(a.rows == a.columns, "BLAS.\(name): A is \(a.rows)×\(a.columns), not square")
         let order = side == .right ? b.columns : b.rows
-        shapePrecondition(order == a.rows, "BLAS.trmm: B is \(b.rows)×\(b.columns), A is \(a.rows)×\(a.rows) on the \(side)")
+        shapePrecondition(order == a.rows, "BLAS.\(name): B is \(b.rows)×\(b.columns), A is \(a.rows)×\(a.rows) on the \(side)")
         guard b.rows > 0 && b.columns > 0 else { return }
         let lda = leading(a), ldb = leading(b), m = blasInt(b.rows), n = blasInt(b.columns)
         a.elements.withUnsafeBufferPointer { pa in
             b.withElements { be in
                 be.withUnsafeMutableBufferPointer { pb in
-                    cblas_dtrmm(CblasColMajor, side == .right ? CblasRight : CblasLeft, cblasTriangle(triangle),
-                                cblasTranspose(transA), CblasNonUnit, m, n, alpha,
-                                pa.baseAddress, lda, pb.baseAddress, ldb)
+                    routine(CblasColMajor, side == .right ? CblasRight : CblasLeft, cblasTriangle(triangle),
+                            cblasTranspose(transA), CblasNonUnit, m, n, alpha, pa.baseAddress, lda, pb.baseAddress, ldb)
                 }
             }
         }
