@@ -65,4 +65,22 @@ import VariationalInference
         #expect(throws: VariationalInferenceError.self) { try BatchAndMatch(batchSize: 0, schedule: .constant(1)) }
         #expect(throws: VariationalInferenceError.self) { try BatchAndMatch(batchSize: 4, schedule: .constant(-2)) }
     }
+
+    @Test func decayingLearningRateSchedules() throws {
+        let linear = LearningRateSchedule.linearDecay(initial: 100, final: 10, iterations: 10)
+        #expect(linear.value(at: 0, batchSize: 8, dimension: 4) == 100)
+        #expect(linear.value(at: 5, batchSize: 8, dimension: 4) == 55)
+        #expect(linear.value(at: 10, batchSize: 8, dimension: 4) == 10 && linear.value(at: 99, batchSize: 8, dimension: 4) == 10)
+        let cosine = LearningRateSchedule.cosineDecay(initial: 100, final: 10, iterations: 10)
+        #expect(cosine.value(at: 0, batchSize: 8, dimension: 4) == 100)
+        #expect(abs(cosine.value(at: 5, batchSize: 8, dimension: 4) - 55) < 1e-12)
+        #expect(cosine.value(at: 3, batchSize: 8, dimension: 4) > linear.value(at: 3, batchSize: 8, dimension: 4),
+                "cosine decays more slowly than linear at first")
+        #expect(cosine.value(at: 12, batchSize: 8, dimension: 4) == 10)
+        for bad in [LearningRateSchedule.linearDecay(initial: 10, final: 0, iterations: 5),
+                    .cosineDecay(initial: 10, final: 20, iterations: 5), .linearDecay(initial: 10, final: 1, iterations: 0)] {
+            #expect(throws: VariationalInferenceError.self) { try BatchAndMatch(batchSize: 4, schedule: bad) }
+            #expect(throws: VariationalInferenceError.self) { try PatchedBaM(rank: 2, batchSize: 4, schedule: bad) }
+        }
+    }
 }

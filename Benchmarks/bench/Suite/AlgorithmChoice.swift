@@ -10,11 +10,11 @@ enum AlgorithmChoice {
     case bam(batch: Int, schedule: LearningRateSchedule)
     /// ADVI-LR; with `decay`, the rate falls linearly to 1e-5 over the run (the reference scripts);
     /// `referenceStart` uses the scripts' unscaled Λ₀, otherwise the library default (as pBaM).
-    case adviLowRank(rank: Int, batch: Int, rate: Double, decay: Bool, referenceStart: Bool)
+    case adviLowRank(rank: Int, batch: Int, rate: Double, decay: RateDecay, referenceStart: Bool)
     /// ADVI-D.
-    case adviDiagonal(batch: Int, rate: Double, decay: Bool)
+    case adviDiagonal(batch: Int, rate: Double, decay: RateDecay)
     /// Full-rank ADVI (small D only).
-    case adviFullRank(batch: Int, rate: Double, decay: Bool)
+    case adviFullRank(batch: Int, rate: Double, decay: RateDecay)
 
     var name: String {
         switch self {
@@ -42,9 +42,9 @@ enum AlgorithmChoice {
             }
         case .bam(let b, let schedule): return "\(describe(schedule)) B=\(b)"
         case .adviLowRank(_, _, let rate, let decay, let referenceStart):
-            return "lr=\(rate)\(decay ? " linear->1e-5" : "")\(referenceStart ? " ref-start" : "")"
+            return "lr=\(rate)\(decay.label)\(referenceStart ? " ref-start" : "")"
         case .adviDiagonal(_, let rate, let decay), .adviFullRank(_, let rate, let decay):
-            return "lr=\(rate)\(decay ? " linear->1e-5" : "")"
+            return "lr=\(rate)\(decay.label)"
         }
     }
 
@@ -69,8 +69,8 @@ enum AlgorithmChoice {
         let d = evaluation.model.dimension
         let labels = RunLabels(experiment: experiment, algorithm: name, setting: setting, dimension: d, rank: rank,
                                batch: batch, seed: seed)
-        func adam(_ rate: Double, _ decay: Bool) throws -> Adam {
-            try Adam(schedule: decay ? .linearDecay(initial: rate, final: 1e-5, steps: max(1, budget / batch)) : .constant(rate))
+        func adam(_ rate: Double, _ decay: RateDecay) throws -> Adam {
+            try Adam(schedule: decay.schedule(rate, steps: max(1, budget / batch)))
         }
         let unscaled = LowRankInitialization.random(lambdaScale: Double(d * max(rank, 1)).squareRoot())
         func lowRankStart(_ k: Int) throws -> LowRankInitialization {
@@ -103,12 +103,55 @@ enum AlgorithmChoice {
     }
 }
 
+/// How an ADVI step size α changes over a run of T = budget / B steps.
+enum RateDecay {
+    /// α throughout.
+    case none
+    /// Linearly from α to 1e-5 (the reference scripts).
+    case reference
+    /// α / (1 + t)^s.
+    case inverse(exponent: Double)
+    /// Linearly from α to α/1000 over T.
+    case linear
+    /// A cosine from α to α/1000 over T.
+    case cosine
+
+    /// Adam's schedule for a run of `steps` steps.
+    func schedule(_ rate: Double, steps: Int) -> StepSizeSchedule {
+        switch self {
+        case .none: return .constant(rate)
+        case .reference: return .linearDecay(initial: rate, final: 1e-5, steps: steps)
+        case .inverse(let exponent): return .decaying(initial: rate, exponent: exponent)
+        case .linear: return .linearDecay(initial: rate, final: rate / 1000, steps: steps)
+        case .cosine: return .cosineDecay(initial: rate, final: rate / 1000, steps: steps)
+        }
+    }
+
+    /// The suffix of the setting's label.
+    var label: String {
+        switch self {
+        case .none: return ""
+        case .reference: return " linear->1e-5"
+        case .inverse(let exponent): return exponent == 1 ? "/(1+t)" : "/(1+t)^\(exponent)"
+        case .linear: return " linear->/1000"
+        case .cosine: return " cosine->/1000"
+        }
+    }
+}
+
 private func describe(_ schedule: LearningRateSchedule) -> String {
     switch schedule {
-    case .constant(let lambda): return lambda == lambda.rounded() ? "lambda=\(Int(lambda))" : "lambda=\(lambda)"
+    case .linearDecay(let initial, _, _): return "lambda=\(number(initial)) linear->/1000"
+    case .cosineDecay(let initial, _, _): return "lambda=\(number(initial)) cosine->/1000"
+    case .constant(let lambda): return "lambda=\(number(lambda))"
     case .decaying(let initial, let exponent):
-        return exponent == 1 ? "lambda=\(Int(initial))/(1+t)" : "lambda=\(Int(initial))/(1+t)^\(exponent)"
+        return exponent == 1 ? "lambda=\(number(initial))/(1+t)" : "lambda=\(number(initial))/(1+t)^\(exponent)"
     case .scaled(let factor, let exponent):
         return exponent == 1 ? "lambda=\(factor)BD/(1+t)" : "lambda=\(factor)BD/(1+t)^\(exponent)"
     }
+}
+
+/// An integer-valued λ without its ".0", any other as Swift prints it.
+private func number(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
 }

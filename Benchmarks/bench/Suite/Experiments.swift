@@ -39,8 +39,8 @@ private func gaussianAlgorithms(d: Int, k: Int, b: Int, rates: [Double]) -> [Alg
     return [.pbam(rank: k, batch: b, schedule: schedule, patch: accuratePatch, referenceStart: false),
             .pbam(rank: k, batch: b, schedule: schedule, patch: gaussianPatch, referenceStart: true)]
         + (d <= 1024 ? [.bam(batch: b, schedule: schedule)] : [])
-        + rates.map { .adviLowRank(rank: k, batch: b, rate: $0, decay: true, referenceStart: true) }
-        + rates.map { .adviDiagonal(batch: 8, rate: $0, decay: true) }
+        + rates.map { .adviLowRank(rank: k, batch: b, rate: $0, decay: .reference, referenceStart: true) }
+        + rates.map { .adviDiagonal(batch: 8, rate: $0, decay: .reference) }
 }
 
 func gaussianPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<LowRankGaussianTarget> {
@@ -79,8 +79,8 @@ func sinhArcsinhPlan(_ s: ExperimentSettings) throws -> ExperimentPlan<SinhArcsi
                           algorithms: [.pbam(rank: k, batch: b, schedule: .decaying(initial: Double(b * d), exponent: 1),
                                              patch: accuratePatch, referenceStart: false),
                                        .bam(batch: b, schedule: .decaying(initial: Double(b * d), exponent: 1))]
-                              + rates.map { .adviLowRank(rank: k, batch: b, rate: $0, decay: true, referenceStart: false) }
-                              + rates.map { .adviFullRank(batch: b, rate: $0, decay: true) },
+                              + rates.map { .adviLowRank(rank: k, batch: b, rate: $0, decay: .reference, referenceStart: false) }
+                              + rates.map { .adviFullRank(batch: b, rate: $0, decay: .reference) },
                           budget: s.budget ?? 20_000)
 }
 
@@ -92,9 +92,9 @@ private func processAlgorithms(d: Int, k: Int, pbamBatch: Int, bamBatch: Int?, a
     var list: [AlgorithmChoice] = [.pbam(rank: k, batch: pbamBatch, schedule: .decaying(initial: Double(d * pbamBatch), exponent: 1),
                                          patch: processPatch, referenceStart: false)]
     if let b = bamBatch { list.append(.bam(batch: b, schedule: .decaying(initial: Double(d * b), exponent: 1))) }
-    list += rates.map { .adviLowRank(rank: k, batch: adviBatch, rate: $0, decay: false, referenceStart: false) }
-    list += rates.map { .adviDiagonal(batch: adviBatch, rate: $0, decay: false) }
-    if fullRank { list += rates.map { .adviFullRank(batch: adviBatch, rate: $0, decay: false) } }
+    list += rates.map { .adviLowRank(rank: k, batch: adviBatch, rate: $0, decay: .none, referenceStart: false) }
+    list += rates.map { .adviDiagonal(batch: adviBatch, rate: $0, decay: .none) }
+    if fullRank { list += rates.map { .adviFullRank(batch: adviBatch, rate: $0, decay: .none) } }
     return list
 }
 
@@ -144,8 +144,8 @@ func itemResponsePlan(_ s: ExperimentSettings) throws -> ExperimentPlan<ItemResp
                                                        elboDraws: s.elboDraws),
                           algorithms: [.pbam(rank: k, batch: b, schedule: .decaying(initial: Double(b * d), exponent: 1),
                                              patch: accuratePatch, referenceStart: false)]
-                              + s.adviRates.map { .adviLowRank(rank: k, batch: b, rate: $0, decay: true, referenceStart: false) }
-                              + s.adviRates.map { .adviDiagonal(batch: 8, rate: $0, decay: true) },
+                              + s.adviRates.map { .adviLowRank(rank: k, batch: b, rate: $0, decay: .reference, referenceStart: false) }
+                              + s.adviRates.map { .adviDiagonal(batch: 8, rate: $0, decay: .reference) },
                           budget: s.budget ?? 32_000)
 }
 

@@ -99,6 +99,8 @@ public struct AdamMoments: Sendable, Equatable, Codable {
 public enum StepSizeSchedule: Sendable, Equatable {
     /// α_t = α.
     case constant(Double)
+    /// α_t = initial / (1 + t)^s (s = 1: inverse-time decay, s = ½: inverse square root).
+    case decaying(initial: Double, exponent: Double)
     /// α_t falls linearly from `initial` to `final` over `steps` steps, then stays at `final`
     /// (the reference scripts: initial → 1e-5 over the run).
     case linearDecay(initial: Double, final: Double, steps: Int)
@@ -109,6 +111,8 @@ public enum StepSizeSchedule: Sendable, Equatable {
     public func value(at t: Int) -> Double {
         switch self {
         case .constant(let rate): return rate
+        case .decaying(let initial, let exponent):
+            return exponent == 1 ? initial / Double(1 + t) : initial / power(Double(1 + t), exponent)
         case .linearDecay(let initial, let final, let steps):
             return t >= steps ? final : initial + (final - initial) * (Double(t) / Double(steps))
         case .cosineDecay(let initial, let final, let steps):
@@ -121,6 +125,9 @@ public enum StepSizeSchedule: Sendable, Equatable {
         switch self {
         case .constant(let rate):
             try require(rate > 0 && rate.isFinite, "step size must be finite and > 0, got \(rate)")
+        case .decaying(let initial, let exponent):
+            try require(initial > 0 && initial.isFinite, "initial step size must be finite and > 0, got \(initial)")
+            try require(exponent >= 0 && exponent.isFinite, "step-size exponent s must be finite and ≥ 0, got \(exponent)")
         case .linearDecay(let initial, let final, let steps), .cosineDecay(let initial, let final, let steps):
             try require(initial > 0 && initial.isFinite, "initial step size must be finite and > 0, got \(initial)")
             try require(final >= 0 && final.isFinite, "final step size must be finite and ≥ 0, got \(final)")

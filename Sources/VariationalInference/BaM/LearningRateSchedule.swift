@@ -11,11 +11,16 @@ public enum LearningRateSchedule: Sendable, Equatable {
     case decaying(initial: Double, exponent: Double)
     /// λ_t = factor·B·D / (1 + t)^s: scaled by the batch size B and the dimension D of the fit.
     case scaled(factor: Double, exponent: Double)
+    /// λ_t falls linearly from `initial` at t = 0 to `final` at t = `iterations`, then stays at
+    /// `final` (> 0: a BaM step with λ = 0 would not move q).
+    case linearDecay(initial: Double, final: Double, iterations: Int)
+    /// λ_t = final + ½(initial − final)(1 + cos(π·t/iterations)) for t < `iterations`, then `final`.
+    case cosineDecay(initial: Double, final: Double, iterations: Int)
 
     /// λ_t = B·D/(1 + t), the default.
     public static let automatic = LearningRateSchedule.scaled(factor: 1, exponent: 1)
 
-    /// λ_t for a fit with batch size B and dimension D (used only by `.scaled`).
+    /// λ_t for a fit with batch size B and dimension D (used only by `.scaled`). Cost O(1).
     public func value(at t: Int, batchSize: Int, dimension: Int) -> Double {
         switch self {
         case .constant(let lambda): return lambda
@@ -24,6 +29,11 @@ public enum LearningRateSchedule: Sendable, Equatable {
         case .scaled(let factor, let exponent):
             let initial = factor * Double(batchSize) * Double(dimension)
             return exponent == 1 ? initial / Double(1 + t) : initial / power(Double(1 + t), exponent)
+        case .linearDecay(let initial, let final, let iterations):
+            return t >= iterations ? final : initial + (final - initial) * (Double(t) / Double(iterations))
+        case .cosineDecay(let initial, let final, let iterations):
+            return t >= iterations ? final
+                : final + 0.5 * (initial - final) * (1 + cosine(Double.pi * Double(t) / Double(iterations)))
         }
     }
 
@@ -53,6 +63,11 @@ public enum LearningRateSchedule: Sendable, Equatable {
         case .scaled(let factor, let exponent):
             try require(factor > 0 && factor.isFinite, "learning-rate factor on B·D must be finite and > 0, got \(factor)")
             try require(exponent >= 0 && exponent.isFinite, "learning-rate exponent s must be finite and ≥ 0, got \(exponent)")
+        case .linearDecay(let initial, let final, let iterations), .cosineDecay(let initial, let final, let iterations):
+            try require(initial > 0 && initial.isFinite, "initial learning rate λ₀ must be finite and > 0, got \(initial)")
+            try require(final > 0 && final <= initial,
+                        "a decay's final learning rate must be > 0 and ≤ λ₀ = \(initial), got \(final)")
+            try require(iterations >= 1, "a decay's iterations must be ≥ 1, got \(iterations)")
         }
     }
 }
