@@ -9,8 +9,9 @@ import VariationalInference
 ///
 /// Every algorithm runs with the library's defaults (pBaM's profile patch and λ_t = B·D/(1 + t),
 /// dense BaM's λ_t, the default starts), rank K = min(D − 1, 8) (or `--rank`, capped at D − 1) and
-/// batch B = 16 (or `--batch`), at the same budget of score evaluations (`--budget`, default 10⁵);
-/// ADVI's Adam at each `--advi-rates` step size, decaying linearly to 1e-5 over the run. Each fit is
+/// batch B = 16 (or `--batch`), at the same budget of score evaluations (`--budget`, default 10⁵),
+/// seeds 1…max(`--seeds`, 3) as in the trust experiment; ADVI's Adam at each `--advi-rates` step
+/// size, decaying linearly to 1e-5 over the run. Each fit is
 /// scored by sampling: 4000 draws from q (their own seeded stream), each mapped through
 /// `constrained`, give per-parameter means and sds, compared with the reference as
 /// |mean − ref mean| / ref sd (median and max over parameters) and q sd / ref sd (min, median, max);
