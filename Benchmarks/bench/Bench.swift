@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
         case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, regression, all, kernels, scaling, trust
         case batchLambda = "batch-lambda", rank
         case scalingPoint = "scaling-point"
+        case posteriordb
     }
 
     @Option(help: "Which experiment: \(Experiment.allCases.filter { $0 != .scalingPoint }.map(\.rawValue).joined(separator: ", ")).")
@@ -111,6 +112,12 @@ struct Bench: ParsableCommand {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             print(try TrustExperiment(seeds: Swift.max(seeds, 3), output: output, progress: Progress(quiet: quiet)).run())
             return
+        case .posteriordb:
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            print(try PosteriorDBExperiment(seeds: Swift.max(seeds, 3), budget: budget ?? 100_000, batch: batch ?? 16, rank: rank,
+                                            adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
+                                            output: output, progress: Progress(quiet: quiet)).run())
+            return
         case .scaling:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             try ScalingExperiment(dimensions: dimensions, rank: rank ?? 32, batch: batch ?? 32, iterations: iterations,
@@ -145,7 +152,7 @@ struct Bench: ParsableCommand {
                 reports = try batchLambdaPlans(settings).map { execute($0, seedList, progress) }
                     + [execute(try batchLambdaRegressionPlan(settings), seedList, progress)]
             case .rank: reports = try rankPlans(settings).map { execute($0, seedList, progress) }
-            case .all, .kernels, .scaling, .scalingPoint, .trust: continue
+            case .all, .kernels, .scaling, .scalingPoint, .trust, .posteriordb: continue
             }
             for report in reports {
                 csv += report.rows.map(\.csvLine).joined(separator: "\n") + "\n"
