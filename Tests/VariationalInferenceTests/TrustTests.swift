@@ -54,6 +54,25 @@ import Testing
         #expect(denseKL <= 0.1 || !dense.warnings.isEmpty, "BaM B = \(batch): KL \(denseKL), no warning")
     }
 
+    /// The patch-cap warning: one capped patch among 100 iterations is not a warning; capped
+    /// patches in 5% of the late iterations are, and so is a capped last patch.
+    @Test func patchCapWarningNeedsMoreThanOneCappedPatch() {
+        func warnings(cappedAt capped: Set<Int>, of n: Int) -> [FitWarning] {
+            var monitor = FitMonitor()
+            for t in 0..<n {
+                var report = StepReport(gradientEvaluations: 8, learningRate: 1, emSteps: 3)
+                report.patchConverged = !capped.contains(t)
+                monitor.record(report)
+            }
+            return monitor.warnings
+        }
+        #expect(warnings(cappedAt: [50], of: 100).isEmpty)
+        #expect(warnings(cappedAt: [3, 5], of: 100).isEmpty, "caps in the first tenth do not count")
+        #expect(warnings(cappedAt: [20, 40, 60, 80, 90], of: 100) == [.patchAtCap(iterations: 5)])
+        #expect(warnings(cappedAt: [20, 40], of: 100).isEmpty, "2 of 90 late iterations is under 5%")
+        #expect(warnings(cappedAt: [99], of: 100) == [.patchAtCap(iterations: 1)], "the returned q's patch was capped")
+    }
+
     /// A Gaussian target inside the family: after pBaM converges, k̂ < 0.5, the Fisher estimate is
     /// below 1e-3 and there is no warning; the Fisher rule stops the fit.
     @Test func aConvergedFitInTheFamilyLooksSound() throws {

@@ -13,7 +13,10 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
     case fisherDivergenceHigh(late: Double)
     /// More than a tenth of the iterations were reverted (non-finite scores or updates).
     case manyRevertedSteps(reverted: Int, iterations: Int)
-    /// pBaM's patch stopped at its cap on passes in this many iterations after the first tenth.
+    /// pBaM's patch stopped at its cap on passes in this many iterations after the first tenth:
+    /// raised when that is at least 2 iterations and 5% of them, or when the last iteration's patch
+    /// was capped (the returned q is then an unconverged projection). A single capped patch in a
+    /// long fit is not a warning: the next iteration's patch starts from where it stopped.
     case patchAtCap(iterations: Int)
     /// The end-of-fit importance check could not run (the reason, cut at 200 characters).
     case diagnosticsFailed(String)
@@ -45,6 +48,7 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
 struct FitMonitor {
     private var fisher: [Double] = []
     private var patchCaps: [Int] = []
+    private var lastPatchCapped = false
     private(set) var iterations = 0
     private var reverted = 0
 
@@ -52,6 +56,7 @@ struct FitMonitor {
     mutating func record(_ report: StepReport) {
         if let value = report.relativeFisherDivergence, value.isFinite { fisher.append(value) }
         if report.patchConverged == false { patchCaps.append(iterations) }
+        if report.patchConverged != nil { lastPatchCapped = report.patchConverged == false }
         if report.status == .reverted { reverted += 1 }
         iterations += 1
     }
@@ -74,7 +79,10 @@ struct FitMonitor {
             found.append(.manyRevertedSteps(reverted: reverted, iterations: iterations))
         }
         let lateCaps = patchCaps.filter { $0 >= iterations / 10 }.count
-        if lateCaps > 0 { found.append(.patchAtCap(iterations: lateCaps)) }
+        let late = iterations - iterations / 10
+        if lastPatchCapped || (lateCaps >= 2 && lateCaps * 20 >= late) {
+            found.append(.patchAtCap(iterations: lateCaps))
+        }
         return found
     }
 
