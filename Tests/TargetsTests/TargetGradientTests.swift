@@ -61,6 +61,21 @@ import VariationalInference
             let target = try ItemResponseTarget.synthetic(students: 40, items: 8, using: &rng)
             return (target, points(around: target.trueParameters ?? [], spread: 0.1, count: 3, using: &rng))
         },
+        Case(name: "BNN regression (diabetes, H = 5, D = 62)") {
+            var rng = Xoshiro256StarStar(seed: 24)
+            let target = try BayesianNeuralNetworkTarget(data: .diabetes, hiddenUnits: 5)
+            return (target, points(around: [Double](repeating: 0, count: target.dimension), spread: 0.5, count: 3, using: &rng))
+        },
+        Case(name: "BNN classification (digits, H = 3, D = 238)") {
+            var rng = Xoshiro256StarStar(seed: 25)
+            let target = try BayesianNeuralNetworkTarget(data: .digits, hiddenUnits: 3)
+            return (target, points(around: [Double](repeating: 0, count: target.dimension), spread: 0.5, count: 3, using: &rng))
+        },
+        Case(name: "softmax regression (digits, D = 650)") {
+            var rng = Xoshiro256StarStar(seed: 26)
+            let target = try BayesianNeuralNetworkTarget(data: .digits, hiddenUnits: 0)
+            return (target, points(around: [Double](repeating: 0, count: target.dimension), spread: 0.3, count: 2, using: &rng))
+        },
     ]
 
     /// `count` points center + spread·N(0, I), drawn in order from `rng`.
