@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
         case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, regression, all, kernels, scaling, trust
         case batchLambda = "batch-lambda", rank
         case scalingPoint = "scaling-point"
-        case posteriordb
+        case posteriordb, bnn
     }
 
     @Option(help: "Which experiment: \(Experiment.allCases.filter { $0 != .scalingPoint }.map(\.rawValue).joined(separator: ", ")).")
@@ -61,6 +61,10 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "batch-lambda and rank: the full budgets instead of the short default ones.")
     var full = false
+
+    @Option(parsing: .upToNextOption,
+            help: "bnn: only these networks (diabetes-H50, diabetes-H500, digits-softmax, digits-H128) or data sets (diabetes, digits).")
+    var networks: [String] = []
 
     @Flag(help: "No progress on standard error.")
     var quiet = false
@@ -118,6 +122,12 @@ struct Bench: ParsableCommand {
                                             adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
                                             output: output, progress: Progress(quiet: quiet)).run())
             return
+        case .bnn:
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 16,
+                                    adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
+                                    targetFilter: networks, output: output, progress: Progress(quiet: quiet)).run())
+            return
         case .scaling:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             try ScalingExperiment(dimensions: dimensions, rank: rank ?? 32, batch: batch ?? 32, iterations: iterations,
@@ -152,7 +162,7 @@ struct Bench: ParsableCommand {
                 reports = try batchLambdaPlans(settings).map { execute($0, seedList, progress) }
                     + [execute(try batchLambdaRegressionPlan(settings), seedList, progress)]
             case .rank: reports = try rankPlans(settings).map { execute($0, seedList, progress) }
-            case .all, .kernels, .scaling, .scalingPoint, .trust, .posteriordb: continue
+            case .all, .kernels, .scaling, .scalingPoint, .trust, .posteriordb, .bnn: continue
             }
             for report in reports {
                 csv += report.rows.map(\.csvLine).joined(separator: "\n") + "\n"

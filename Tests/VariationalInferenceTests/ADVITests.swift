@@ -246,4 +246,20 @@ import VariationalInference
         for _ in 0..<2000 { try adam.descend(&theta, gradient: theta, moments: &moments) }
         #expect(Vector.norm(theta) < 1e-2)
     }
+
+    /// ADVI-D and full-rank ADVI time their phases, as ADVI-LR and BaM do (no patch phase).
+    @Test func packedADVIReportsPhaseTimings() throws {
+        var rng = Xoshiro256StarStar(seed: 41)
+        let target = try LowRankGaussianTarget.synthetic(dimension: 12, rank: 2, using: &rng)
+        var generator = Xoshiro256StarStar(seed: 42)
+        let diagonal = try ADVIDiagonal(batchSize: 4, optimizer: try Adam(schedule: .constant(0.01)))
+        var diagonalState = try diagonal.initialState(dimension: 12, using: &generator)
+        let fullRank = try ADVIFullRank(batchSize: 4, optimizer: try Adam(schedule: .constant(0.01)))
+        var fullRankState = try fullRank.initialState(dimension: 12, using: &generator)
+        for report in [try diagonal.step(&diagonalState, model: target, using: &generator),
+                       try fullRank.step(&fullRankState, model: target, using: &generator)] {
+            #expect(report.timings.sampling > 0 && report.timings.scores > 0 && report.timings.update > 0)
+            #expect(report.timings.patch == 0)
+        }
+    }
 }

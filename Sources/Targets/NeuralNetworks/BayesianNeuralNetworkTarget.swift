@@ -185,11 +185,11 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
     /// `inputs` (N×P), and the hidden activations Z = tanh(·) (N × H·B; empty when H = 0).
     private func forward(inputs x: Matrix, parameters theta: Matrix) -> (hidden: Matrix, outputs: Matrix) {
         let n = x.rows, p = data.inputCount, h = hiddenUnits, c = outputs, batch = theta.columns
-        let firstWidth = h > 0 ? h : c
+        let firstWidth = h > 0 ? h : c, t = theta.elements, d = theta.rows
         var first = Matrix(rows: p, columns: firstWidth * batch)
         first.withElements { w in
             for b in 0..<batch {
-                for k in 0..<(p * firstWidth) { w[b * p * firstWidth + k] = theta[k, b] }
+                for k in 0..<(p * firstWidth) { w[b * p * firstWidth + k] = t[b * d + k] }
             }
         }
         var layer = Matrix(rows: n, columns: firstWidth * batch)
@@ -198,7 +198,7 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
         layer.withElements { a in
             for b in 0..<batch {
                 for k in 0..<firstWidth {
-                    let bias = theta[biasOffset + k, b], column = (b * firstWidth + k) * n
+                    let bias = t[b * d + biasOffset + k], column = (b * firstWidth + k) * n
                     if h > 0 {
                         for i in 0..<n { a[column + i] = tanh(a[column + i] + bias) }
                     } else {
@@ -212,7 +212,7 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
         var second = Matrix(rows: h, columns: c * batch)
         second.withElements { w in
             for b in 0..<batch {
-                for k in 0..<(h * c) { w[b * h * c + k] = theta[secondOffset + k, b] }
+                for k in 0..<(h * c) { w[b * h * c + k] = t[b * d + secondOffset + k] }
             }
         }
         var output = Matrix(rows: n, columns: c * batch)
@@ -224,7 +224,7 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
         output.withElements { f in
             for b in 0..<batch {
                 for k in 0..<c {
-                    let bias = theta[outputBias + k, b], column = (b * c + k) * n
+                    let bias = t[b * d + outputBias + k], column = (b * c + k) * n
                     for i in 0..<n { f[column + i] += bias }
                 }
             }
@@ -237,15 +237,17 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
     private func evaluate(_ points: Matrix, scores: inout Matrix?) throws -> [Double] {
         let x = data.trainInputs, y = data.trainResponses
         let n = x.rows, p = data.inputCount, h = hiddenUnits, c = outputs, batch = points.columns, d = dimension
+        let theta = points.elements
         let isRegression: Bool
         if case .continuous = data.response { isRegression = true } else { isRegression = false }
         for b in 0..<batch where isRegression {
-            let logSigma = points[d - 1, b]
+            let logSigma = theta[b * d + d - 1]
             guard abs(logSigma) <= maximumExponent / 2 else {
                 throw ModelError("log σ = \(logSigma) at batch column \(b) is beyond ±\(maximumExponent / 2): σ⁻² would overflow")
             }
         }
-        let (hidden, output) = forward(inputs: x, parameters: points)
+        let (hidden, outputMatrix) = forward(inputs: x, parameters: points)
+        let output = outputMatrix.elements
         // The log likelihood per column, and G = ∂ log-likelihood / ∂F (N × C·B).
         var values = [Double](repeating: 0, count: batch)
         var outputGradient = Matrix(rows: n, columns: scores == nil ? 0 : c * batch)
@@ -255,10 +257,10 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
             for b in 0..<batch {
                 var total = 0.0
                 if isRegression {
-                    let logSigma = points[d - 1, b], precision = exp(-2 * logSigma)
+                    let logSigma = theta[b * d + d - 1], precision = exp(-2 * logSigma)
                     var squares = 0.0
                     for i in 0..<n {
-                        let r = y[i] - output[i, b]
+                        let r = y[i] - output[b * n + i]
                         squares += r * r
                         if wantScores { g[b * n + i] = r * precision }
                     }
@@ -267,20 +269,20 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
                 } else {
                     for i in 0..<n {
                         var largest = -Double.infinity
-                        for k in 0..<c { largest = max(largest, output[i, b * c + k]) }
+                        for k in 0..<c { largest = max(largest, output[(b * c + k) * n + i]) }
                         var sum = 0.0
-                        for k in 0..<c { sum += exp(output[i, b * c + k] - largest) }
+                        for k in 0..<c { sum += exp(output[(b * c + k) * n + i] - largest) }
                         let logNormalizer = largest + log(sum), label = Int(y[i])
-                        total += output[i, b * c + label] - logNormalizer
+                        total += output[(b * c + label) * n + i] - logNormalizer
                         if wantScores {
                             for k in 0..<c {
-                                g[(b * c + k) * n + i] = (k == label ? 1 : 0) - exp(output[i, b * c + k] - logNormalizer)
+                                g[(b * c + k) * n + i] = (k == label ? 1 : 0) - exp(output[(b * c + k) * n + i] - logNormalizer)
                             }
                         }
                     }
                 }
                 var prior = priorConstant
-                for j in 0..<d { prior -= 0.5 * points[j, b] * points[j, b] / priorVariance[j] }
+                for j in 0..<d { prior -= 0.5 * theta[b * d + j] * theta[b * d + j] / priorVariance[j] }
                 values[b] = try finiteValue(total + prior, "network log density (batch column \(b))")
             }
         }
@@ -295,7 +297,7 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
             let secondOffset = p * h + h
             second.withElements { w in
                 for b in 0..<batch {
-                    for k in 0..<(h * c) { w[b * h * c + k] = points[secondOffset + k, b] }
+                    for k in 0..<(h * c) { w[b * h * c + k] = theta[b * d + secondOffset + k] }
                 }
             }
             delta = Matrix(rows: n, columns: h * batch)
@@ -306,8 +308,9 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
                 BLAS.gemm(outputGradient, second, transB: .transpose, into: &delta,
                           aColumns: outputColumns, bColumns: outputColumns, cColumns: hiddenColumns)
             }
+            let activations = hidden.elements
             delta.withElements { e in
-                hidden.elements.withUnsafeBufferPointer { z in
+                activations.withUnsafeBufferPointer { z in
                     for k in 0..<e.count { e[k] *= 1 - z[k] * z[k] }
                 }
             }
@@ -316,26 +319,28 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
         }
         var firstGradient = Matrix(rows: p, columns: firstWidth * batch)
         BLAS.gemm(x, delta, transA: .transpose, into: &firstGradient)
-        func columnSums(_ m: Matrix, _ column: Int) -> Double {
+        let firstElements = firstGradient.elements, secondElements = secondGradient.elements
+        let deltaElements = delta.elements, outputElements = outputGradient.elements
+        func columnSum(_ m: [Double], _ column: Int) -> Double {
             var sum = 0.0
-            for i in 0..<m.rows { sum += m[i, column] }
+            for i in (column * n)..<((column + 1) * n) { sum += m[i] }
             return sum
         }
         score.withElements { s in
             for b in 0..<batch {
                 let base = b * d
-                for k in 0..<(p * firstWidth) { s[base + k] = firstGradient.elements[b * p * firstWidth + k] }
+                for k in 0..<(p * firstWidth) { s[base + k] = firstElements[b * p * firstWidth + k] }
                 var offset = p * firstWidth
-                for k in 0..<firstWidth { s[base + offset + k] = columnSums(delta, b * firstWidth + k) }
+                for k in 0..<firstWidth { s[base + offset + k] = columnSum(deltaElements, b * firstWidth + k) }
                 offset += firstWidth
                 if h > 0 {
-                    for k in 0..<(h * c) { s[base + offset + k] = secondGradient.elements[b * h * c + k] }
+                    for k in 0..<(h * c) { s[base + offset + k] = secondElements[b * h * c + k] }
                     offset += h * c
-                    for k in 0..<c { s[base + offset + k] = columnSums(outputGradient, b * c + k) }
+                    for k in 0..<c { s[base + offset + k] = columnSum(outputElements, b * c + k) }
                     offset += c
                 }
                 if isRegression { s[base + offset] = noiseGradient[b] }
-                for j in 0..<d { s[base + j] -= points[j, b] / priorVariance[j] }
+                for j in 0..<d { s[base + j] -= theta[base + j] / priorVariance[j] }
             }
         }
         guard score.isFinite else { throw ModelError("network score is not finite") }

@@ -66,17 +66,21 @@ extension PackedADVIState {
         var rate = optimizer.schedule.value(at: moments.steps)
         var divergence: Double?
         var report = try safeguardedStep(maxRetries: maxRetries, maxBadUpdates: maxBadUpdates, learningRate: { rate }) {
-            state, evaluations, _ in
+            state, evaluations, timings in
+            var clock = PhaseClock()
             divergence = nil
             var noise = generator.standardNormalMatrix(rows: d, columns: batchSize)
             var points = transform(noise)
+            timings.sampling += clock.lap()
             let nonFinite = try evaluateScores(model, at: &points, into: &state.scores, redrawLimit: maxRetries,
                                             evaluations: &evaluations) { b, points in
                 let fresh = generator.standardNormalMatrix(rows: d, columns: 1)
                 TallSkinny.copyColumns(of: fresh, 0..<1, into: &noise, at: b)
                 TallSkinny.copyColumns(of: transform(fresh), 0..<1, into: &points, at: b)
             }
+            timings.scores += clock.lap()
             if let nonFinite { return UpdateOutcome<Next>.nonFiniteScore(nonFinite) }
+            defer { timings.update += clock.lap() }
             divergence = fisher(points, state.scores)
             let gradient = lossGradient(state.scores, noise)
             var next = parameters
