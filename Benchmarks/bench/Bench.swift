@@ -124,7 +124,7 @@ struct Bench: ParsableCommand {
             return
         case .bnn:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-            print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 16,
+            print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 32,
                                     adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
                                     targetFilter: networks, output: output, progress: Progress(quiet: quiet)).run())
             return

@@ -58,7 +58,7 @@ import Testing
     /// patches in 5% of the late iterations are, and so is a capped last patch.
     @Test func patchCapWarningNeedsMoreThanOneCappedPatch() {
         func warnings(cappedAt capped: Set<Int>, of n: Int) -> [FitWarning] {
-            var monitor = FitMonitor()
+            var monitor = FitMonitor(proximal: true)
             for t in 0..<n {
                 var report = StepReport(gradientEvaluations: 8, learningRate: 1, emSteps: 3)
                 report.patchConverged = !capped.contains(t)
@@ -71,6 +71,25 @@ import Testing
         #expect(warnings(cappedAt: [20, 40, 60, 80, 90], of: 100) == [.patchAtCap(iterations: 5)])
         #expect(warnings(cappedAt: [20, 40], of: 100).isEmpty, "2 of 90 late iterations is under 5%")
         #expect(warnings(cappedAt: [99], of: 100) == [.patchAtCap(iterations: 1)], "the returned q's patch was capped")
+    }
+
+    /// The decayed-λ warning: BaM-type fits only, λ below 0.1 at the end, and a high Fisher divergence.
+    @Test func decayedLearningRateWarningNeedsAHighFisherDivergence() {
+        func warnings(proximal: Bool, lastRate: Double, fisher: Double) -> [FitWarning] {
+            var monitor = FitMonitor(proximal: proximal)
+            for t in 0..<40 {
+                var report = StepReport(gradientEvaluations: 8, learningRate: t == 39 ? lastRate : 1)
+                report.relativeFisherDivergence = fisher
+                monitor.record(report)
+            }
+            return monitor.warnings
+        }
+        #expect(warnings(proximal: true, lastRate: 0.05, fisher: 0.9)
+                == [.fisherDivergenceHigh(late: 0.9), .learningRateDecayed(lambda: 0.05, late: 0.9)])
+        #expect(warnings(proximal: false, lastRate: 0.05, fisher: 0.9) == [.fisherDivergenceHigh(late: 0.9)], "ADVI's step size is not λ")
+        #expect(warnings(proximal: true, lastRate: 0.5, fisher: 0.9) == [.fisherDivergenceHigh(late: 0.9)])
+        #expect(warnings(proximal: true, lastRate: 0.05, fisher: 0.01).isEmpty)
+        #expect(FitWarning.learningRateDecayed(lambda: 0.05, late: 0.9).description.contains(".constant(1e4)"))
     }
 
     /// A Gaussian target inside the family: after pBaM converges, k̂ < 0.5, the Fisher estimate is

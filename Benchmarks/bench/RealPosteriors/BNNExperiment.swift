@@ -9,7 +9,7 @@ import VariationalInference
 /// with 128 tanh units (D = 9,610).
 ///
 /// Two regimes per seed. **Equal evaluations**: every method runs to `budget` score evaluations,
-/// pBaM with the library's defaults at rank K (`--rank`, default 16) and batch B (`--batch`, default
+/// pBaM with the library's defaults at rank K (`--rank`, default 32) and batch B (`--batch`, default
 /// 16), ADVI-LR (rank K) and ADVI-D at each `--advi-rates` step size decaying linearly to 1e-5.
 /// **Equal wall time**: for each ADVI family, the step size with the best −ELBO at equal evaluations
 /// is run again with n = budget · T_pBaM / T_ADVI evaluations (T: the equal-evaluation fit seconds of

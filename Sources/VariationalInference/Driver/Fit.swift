@@ -120,7 +120,7 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     let clock = ContinuousClock()
     let started = clock.now
     var iterations = 0, evaluations = 0, quietStreak = 0, accepted = 0, reverted = 0, retries = 0
-    var monitor = FitMonitor()
+    var monitor = FitMonitor(proximal: algorithm is any ProximalAlgorithm)
     var trace = [IterationInfo]()
 
     func elapsed() -> Double { (clock.now - started).inSeconds }

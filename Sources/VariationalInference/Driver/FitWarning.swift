@@ -20,6 +20,12 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
     case patchAtCap(iterations: Int)
     /// The end-of-fit importance check could not run (the reason, cut at 200 characters).
     case diagnosticsFailed(String)
+    /// BaM or pBaM ended with λ_t below 0.1 (each step moves q less than a tenth of the way to the
+    /// batch's match) while the relative Fisher divergence of the last quarter is above 0.25: the
+    /// decaying schedule has frozen a fit that is still far from p. Seen on posteriordb's sblrc-blr
+    /// (D = 6, posterior sds 1e-3): dense BaM's default λ_t = B·D/(1+t) stalls at about 800 posterior
+    /// sds from the mean, where a constant λ = 1e4 converges within 100 iterations.
+    case learningRateDecayed(lambda: Double, late: Double)
 
     /// What the warning means and what to try, in one line.
     public var description: String {
@@ -39,6 +45,10 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
             return "the patch stopped at its pass cap in \(iterations) iterations; raise maxPasses or lower λ"
         case .diagnosticsFailed(let reason):
             return "the importance check failed: \(reason.prefix(200))"
+        case .learningRateDecayed(let lambda, let late):
+            return "λ_t decayed to \(rounded(lambda, 3)) while the relative Fisher divergence is still \(rounded(late, 3)): "
+                + "the fit may have stalled far from p; continue from its state with a constant λ "
+                + "(schedule: .constant(1e4)) or a slower decay, or start at the mode (ModeSearch)"
         }
     }
 }
@@ -51,13 +61,21 @@ struct FitMonitor {
     private var lastPatchCapped = false
     private(set) var iterations = 0
     private var reverted = 0
+    private var lastLearningRate: Double?
+    /// Whether the learning rate is BaM's λ (BaM, pBaM), for the ``FitWarning/learningRateDecayed(lambda:late:)`` check.
+    let proximal: Bool
+
+    /// A monitor for a BaM-type fit (`proximal`) or another.
+    init(proximal: Bool) {
+        self.proximal = proximal
+    }
 
     /// Records one iteration.
     mutating func record(_ report: StepReport) {
         if let value = report.relativeFisherDivergence, value.isFinite { fisher.append(value) }
         if report.patchConverged == false { patchCaps.append(iterations) }
         if report.patchConverged != nil { lastPatchCapped = report.patchConverged == false }
-        if report.status == .reverted { reverted += 1 }
+        if report.status == .reverted { reverted += 1 } else { lastLearningRate = report.learningRate }
         iterations += 1
     }
 
@@ -74,6 +92,9 @@ struct FitMonitor {
             let early = median(fisher.prefix(quarter)), late = median(fisher.suffix(quarter))
             if late > 1.1 * early && late > 1e-3 { found.append(.fisherDivergenceNotDecreasing(early: early, late: late)) }
             if late > 0.25 { found.append(.fisherDivergenceHigh(late: late)) }
+            if late > 0.25, proximal, let lambda = lastLearningRate, lambda < 0.1 {
+                found.append(.learningRateDecayed(lambda: lambda, late: late))
+            }
         }
         if iterations > 0 && reverted * 10 > iterations {
             found.append(.manyRevertedSteps(reverted: reverted, iterations: iterations))
@@ -92,3 +113,9 @@ struct FitMonitor {
         return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
     }
 }
+
+/// BaM-type algorithms, whose learning rate is the proximal λ_t (``FitWarning/learningRateDecayed(lambda:late:)``).
+protocol ProximalAlgorithm {}
+
+extension BatchAndMatch: ProximalAlgorithm {}
+extension PatchedBaM: ProximalAlgorithm {}
