@@ -11,7 +11,8 @@ struct Bench: ParsableCommand {
 
     enum Experiment: String, ExpressibleByArgument, CaseIterable {
         case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, regression, all, kernels, scaling, trust
-        case batchLambda = "batch-lambda", rank
+        case batchLambda = "batch-lambda", rank, schedules
+        case emSettings = "em-settings"
         case scalingPoint = "scaling-point"
         case posteriordb, bnn
     }
@@ -59,7 +60,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "GP targets: fit in the whitened coordinates u, z = Lu (the non-centred parameterization).")
     var whitened = false
 
-    @Flag(help: "batch-lambda and rank: the full budgets instead of the short default ones.")
+    @Flag(help: "batch-lambda, rank, schedules and em-settings: the full budgets instead of the short default ones.")
     var full = false
 
     @Option(parsing: .upToNextOption,
@@ -162,6 +163,10 @@ struct Bench: ParsableCommand {
                 reports = try batchLambdaPlans(settings).map { execute($0, seedList, progress) }
                     + [execute(try batchLambdaRegressionPlan(settings), seedList, progress)]
             case .rank: reports = try rankPlans(settings).map { execute($0, seedList, progress) }
+            case .schedules:
+                let (gaussian, regression) = try schedulePlans(settings)
+                reports = [execute(gaussian, seedList, progress), execute(regression, seedList, progress)]
+            case .emSettings: reports = [execute(try emSettingsPlan(settings), seedList, progress)]
             case .all, .kernels, .scaling, .scalingPoint, .trust, .posteriordb, .bnn: continue
             }
             for report in reports {
