@@ -67,6 +67,9 @@ struct Bench: ParsableCommand {
             help: "bnn: only these networks (diabetes-H50, diabetes-H500, digits-softmax, digits-H128) or data sets (diabetes, digits).")
     var networks: [String] = []
 
+    @Option(help: "bnn: pBaM's λ_t = factor·B·D/(1 + t) (default 1, the library's).")
+    var lambdaFactor: Double = 1
+
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
@@ -91,6 +94,7 @@ struct Bench: ParsableCommand {
         guard seeds >= 1 else { throw ValidationError("--seeds must be ≥ 1, got \(seeds)") }
         guard checkpoints >= 2 else { throw ValidationError("--checkpoints must be ≥ 2, got \(checkpoints)") }
         guard elboDraws >= 1 else { throw ValidationError("--elbo-draws must be ≥ 1, got \(elboDraws)") }
+        guard lambdaFactor > 0, lambdaFactor.isFinite else { throw ValidationError("--lambda-factor must be finite and > 0") }
         guard emSteps >= 0 else { throw ValidationError("--em-steps must be ≥ 0, got \(emSteps)") }
         guard iterations >= 3 else { throw ValidationError("--iterations must be ≥ 3, got \(iterations)") }
         guard dimensions.allSatisfy({ $0 > (rank ?? 32) }) else {
@@ -126,7 +130,7 @@ struct Bench: ParsableCommand {
         case .bnn:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 32,
-                                    adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
+                                    lambdaFactor: lambdaFactor, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
                                     targetFilter: networks, output: output, progress: Progress(quiet: quiet)).run())
             return
         case .scaling:

@@ -10,7 +10,8 @@ import VariationalInference
 ///
 /// Two regimes per seed. **Equal evaluations**: every method runs to `budget` score evaluations,
 /// pBaM with the library's defaults at rank K (`--rank`, default 32) and batch B (`--batch`, default
-/// 16), ADVI-LR (rank K) and ADVI-D at each `--advi-rates` step size decaying linearly to 1e-5.
+/// 16; `--lambda-factor f` sets λ_t = f·B·D/(1 + t)), ADVI-LR (rank K) and ADVI-D at each
+/// `--advi-rates` step size decaying linearly to 1e-5.
 /// **Equal wall time**: for each ADVI family, the step size with the best −ELBO at equal evaluations
 /// is run again with n = budget · T_pBaM / T_ADVI evaluations (T: the equal-evaluation fit seconds of
 /// this seed; n at most 20 · budget), so that it spends about pBaM's time. Scores: the test log
@@ -23,6 +24,8 @@ struct BNNExperiment {
     let budget: Int
     let batch: Int
     let rank: Int
+    /// pBaM's λ_t = factor·B·D/(1 + t) (1: the library default).
+    let lambdaFactor: Double
     let adviRates: [Double]
     /// Lower-cased algorithm families to run (pbam, advi-lr, advi-d); empty: all.
     let algorithms: Set<String>
@@ -90,7 +93,10 @@ struct BNNExperiment {
     /// The algorithms, filtered by `algorithms`.
     private func methods(dimension d: Int) -> [BNNMethod] {
         let k = min(rank, d - 1), b = batch
-        var list = [BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b)") { _ in try PatchedBaM(rank: k, batchSize: b) }]
+        let factor = lambdaFactor, label = lambdaFactor == 1 ? "" : " λ=\(lambdaFactor)BD/(1+t)"
+        var list = [BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b)\(label)") { _ in
+            try PatchedBaM(rank: k, batchSize: b, schedule: factor == 1 ? .automatic : .scaled(factor: factor, exponent: 1))
+        }]
         for rate in adviRates {
             list.append(BNNMethod(family: "ADVI-LR", setting: "K=\(k) B=\(b) lr=\(rate)->1e-5") { steps in
                 try ADVILowRank(rank: k, batchSize: b, optimizer: try Adam(schedule: .linearDecay(initial: rate, final: 1e-5, steps: steps)))
