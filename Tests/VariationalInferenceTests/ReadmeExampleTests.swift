@@ -24,7 +24,7 @@ import Testing
         let check = try GradientCheck.run(model, at: [[Double](repeating: 0.5, count: 200)], using: &generator)
         print(check)                                         // run it first: a wrong gradient fails here
 
-        let algorithm = try PatchedBaM(rank: 4, batchSize: 16)   // λ_t = B·D/(1+t) by default
+        let algorithm = try PatchedBaM(rank: 4, batchSize: 32)   // λ_t = B·D/(1+t) by default
         let result = try fit(algorithm, model: model, using: &generator,
                              options: FitOptions(maxGradientEvaluations: 20_000,
                                                  stoppingRule: .fisherDivergence(below: 1e-3)))
