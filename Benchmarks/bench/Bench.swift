@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
         case gaussian, illconditioned, sinharcsinh, poisson, lgcp, irt, patch, regression, all, kernels, scaling, trust
         case batchLambda = "batch-lambda", rank, schedules
         case emSettings = "em-settings"
+        case fairADVI = "fair-advi"
         case scalingPoint = "scaling-point"
         case posteriordb, bnn
     }
@@ -70,6 +71,9 @@ struct Bench: ParsableCommand {
     @Option(help: "bnn: pBaM's λ_t = factor·B·D/(1 + t) (default 1, the library's).")
     var lambdaFactor: Double = 1
 
+    @Option(help: "fair-advi: every fit stops when the median relative Fisher divergence of 10 iterations is below this (default 1e-3).")
+    var fisherStop: Double = 1e-3
+
     @Flag(help: "No progress on standard error.")
     var quiet = false
 
@@ -95,6 +99,7 @@ struct Bench: ParsableCommand {
         guard checkpoints >= 2 else { throw ValidationError("--checkpoints must be ≥ 2, got \(checkpoints)") }
         guard elboDraws >= 1 else { throw ValidationError("--elbo-draws must be ≥ 1, got \(elboDraws)") }
         guard lambdaFactor > 0, lambdaFactor.isFinite else { throw ValidationError("--lambda-factor must be finite and > 0") }
+        guard fisherStop > 0, fisherStop.isFinite else { throw ValidationError("--fisher-stop must be finite and > 0") }
         guard emSteps >= 0 else { throw ValidationError("--em-steps must be ≥ 0, got \(emSteps)") }
         guard iterations >= 3 else { throw ValidationError("--iterations must be ≥ 3, got \(iterations)") }
         guard dimensions.allSatisfy({ $0 > (rank ?? 32) }) else {
@@ -132,6 +137,12 @@ struct Bench: ParsableCommand {
             print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 32,
                                     lambdaFactor: lambdaFactor, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
                                     targetFilter: networks, output: output, progress: Progress(quiet: quiet)).run())
+            return
+        case .fairADVI:
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            print(try FairADVIExperiment(seeds: Swift.max(seeds, 3), budget: budget ?? (full ? 64_000 : 16_000),
+                                         rule: .fisherDivergence(below: fisherStop), output: output,
+                                         progress: Progress(quiet: quiet)).run())
             return
         case .scaling:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -171,7 +182,7 @@ struct Bench: ParsableCommand {
                 let (gaussian, regression) = try schedulePlans(settings)
                 reports = [execute(gaussian, seedList, progress), execute(regression, seedList, progress)]
             case .emSettings: reports = [execute(try emSettingsPlan(settings), seedList, progress)]
-            case .all, .kernels, .scaling, .scalingPoint, .trust, .posteriordb, .bnn: continue
+            case .all, .kernels, .scaling, .scalingPoint, .trust, .posteriordb, .bnn, .fairADVI: continue
             }
             for report in reports {
                 csv += report.rows.map(\.csvLine).joined(separator: "\n") + "\n"
