@@ -71,6 +71,9 @@ struct Bench: ParsableCommand {
     @Option(help: "bnn: pBaM's λ_t = factor·B·D/(1 + t) (default 1, the library's).")
     var lambdaFactor: Double = 1
 
+    @Flag(help: "bnn: also run pBaM started at the mode (ModeSearch; its evaluations count in the budget).")
+    var modeStart = false
+
     @Option(help: "fair-advi: every fit stops when the median relative Fisher divergence of 10 iterations is below this (default 1e-3).")
     var fisherStop: Double = 1e-3
 
@@ -135,7 +138,7 @@ struct Bench: ParsableCommand {
         case .bnn:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 32,
-                                    lambdaFactor: lambdaFactor, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
+                                    lambdaFactor: lambdaFactor, modeStart: modeStart, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
                                     targetFilter: networks, output: output, progress: Progress(quiet: quiet)).run())
             return
         case .fairADVI:

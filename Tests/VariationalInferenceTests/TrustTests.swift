@@ -110,6 +110,7 @@ import Testing
         #expect(warnings(proximal: true, lastRate: 0.5, fisher: 0.9) == [.fisherDivergenceHigh(late: 0.9)])
         #expect(warnings(proximal: true, lastRate: 0.05, fisher: 0.01).isEmpty)
         #expect(FitWarning.learningRateDecayed(lambda: 0.05, late: 0.9).description.contains(".constant(1e4)"))
+        #expect(FitWarning.fisherDivergenceHigh(late: 0.9).description.contains("ModeSearch"))
     }
 
     /// A Gaussian target inside the family: after pBaM converges, k̂ < 0.5, the Fisher estimate is

@@ -10,8 +10,9 @@ import VariationalInference
 ///
 /// Two regimes per seed. **Equal evaluations**: every method runs to `budget` score evaluations,
 /// pBaM with the library's defaults at rank K (`--rank`, default 32) and batch B (`--batch`, default
-/// 16; `--lambda-factor f` sets λ_t = f·B·D/(1 + t)), ADVI-LR (rank K) and ADVI-D at each
-/// `--advi-rates` step size decaying linearly to 1e-5.
+/// 16; `--lambda-factor f` sets λ_t = f·B·D/(1 + t); `--mode-start` adds pBaM started at the mode
+/// found by ``ModeSearch``, the search's evaluations counted in the budget), ADVI-LR (rank K) and
+/// ADVI-D at each `--advi-rates` step size decaying linearly to 1e-5.
 /// **Equal wall time**: for each ADVI family, the step size with the best −ELBO at equal evaluations
 /// is run again with n = budget · T_pBaM / T_ADVI evaluations (T: the equal-evaluation fit seconds of
 /// this seed; n at most 20 · budget), so that it spends about pBaM's time. Scores: the test log
@@ -26,6 +27,8 @@ struct BNNExperiment {
     let rank: Int
     /// pBaM's λ_t = factor·B·D/(1 + t) (1: the library default).
     let lambdaFactor: Double
+    /// Also run pBaM started at the mode (`--mode-start`).
+    let modeStart: Bool
     let adviRates: [Double]
     /// Lower-cased algorithm families to run (pbam, advi-lr, advi-d); empty: all.
     let algorithms: Set<String>
@@ -97,6 +100,7 @@ struct BNNExperiment {
         var list = [BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b)\(label)") { _ in
             try PatchedBaM(rank: k, batchSize: b, schedule: factor == 1 ? .automatic : .scaled(factor: factor, exponent: 1))
         }]
+        if modeStart { list.append(.pBaMFromMode(rank: k, batch: b, setting: "K=\(k) B=\(b) mode start")) }
         for rate in adviRates {
             list.append(BNNMethod(family: "ADVI-LR", setting: "K=\(k) B=\(b) lr=\(rate)->1e-5") { steps in
                 try ADVILowRank(rank: k, batchSize: b, optimizer: try Adam(schedule: .linearDecay(initial: rate, final: 1e-5, steps: steps)))
@@ -221,18 +225,49 @@ private struct BNNMethod {
         self.family = family
         self.setting = setting
         fit = { target, generator, budget, steps in
-            var scoreSeconds = 0.0
-            let options = FitOptions(maxGradientEvaluations: budget, callback: { info, _ in
-                scoreSeconds += info.timings.scores
-                return .proceed
-            })
-            let result = try VariationalInference.fit(try make(steps), model: target, using: &generator, options: options)
-            let q = result.approximation
-            return BNNFit(approximation: q, iterations: result.iterations, evaluations: result.gradientEvaluations,
-                          seconds: result.elapsedSeconds, scoreSeconds: scoreSeconds,
-                          paretoShape: result.diagnostics?.paretoShape, warnings: result.warnings.map(\.description),
-                          elbo: { model, draws, elboGenerator in try elboEstimate(of: q, model: model, draws: draws, using: &elboGenerator) })
+            try Self.run(try make(steps), on: target, using: &generator, budget: budget)
         }
+    }
+
+    /// pBaM started at the mode: ``ModeSearch`` (L-BFGS, at most 200 iterations) from 0, then
+    /// `.given(mode.lowRankStart(rank:))`; the search's evaluations and seconds count against the
+    /// fit's budget and time.
+    static func pBaMFromMode(rank k: Int, batch b: Int, setting: String) -> BNNMethod {
+        BNNMethod(family: "pBaM", setting: setting) { target, generator, budget, _ in
+            let started = ContinuousClock.now
+            let mode = try ModeSearch().run(target)
+            let start = try mode.lowRankStart(rank: k, using: &generator)
+            let elapsed = started.duration(to: .now)
+            let searchSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let algorithm = try PatchedBaM(rank: k, batchSize: b, initialization: .given(start))
+            let fit = try run(algorithm, on: target, using: &generator, budget: max(b, budget - mode.evaluations))
+            return BNNFit(approximation: fit.approximation, iterations: fit.iterations, evaluations: fit.evaluations + mode.evaluations,
+                          seconds: fit.seconds + searchSeconds, scoreSeconds: fit.scoreSeconds, paretoShape: fit.paretoShape,
+                          warnings: fit.warnings, elbo: fit.elbo)
+        }
+    }
+
+    private init(family: String, setting: String,
+                 fit: @escaping (BayesianNeuralNetworkTarget, inout Xoshiro256StarStar, Int, Int) throws -> BNNFit) {
+        self.family = family
+        self.setting = setting
+        self.fit = fit
+    }
+
+    /// One fit to `budget` evaluations, with the seconds spent in the scores.
+    private static func run<A: VariationalAlgorithm>(_ algorithm: A, on target: BayesianNeuralNetworkTarget,
+                                                     using generator: inout Xoshiro256StarStar, budget: Int) throws -> BNNFit {
+        var scoreSeconds = 0.0
+        let options = FitOptions(maxGradientEvaluations: budget, callback: { info, _ in
+            scoreSeconds += info.timings.scores
+            return .proceed
+        })
+        let result = try VariationalInference.fit(algorithm, model: target, using: &generator, options: options)
+        let q = result.approximation
+        return BNNFit(approximation: q, iterations: result.iterations, evaluations: result.gradientEvaluations,
+                      seconds: result.elapsedSeconds, scoreSeconds: scoreSeconds,
+                      paretoShape: result.diagnostics?.paretoShape, warnings: result.warnings.map(\.description),
+                      elbo: { model, draws, elboGenerator in try elboEstimate(of: q, model: model, draws: draws, using: &elboGenerator) })
     }
 }
 
