@@ -71,7 +71,7 @@ struct Bench: ParsableCommand {
     @Option(help: "bnn: pBaM's λ_t = factor·B·D/(1 + t) (default 1, the library's).")
     var lambdaFactor: Double = 1
 
-    @Flag(help: "bnn: also run pBaM started at the mode (ModeSearch; its evaluations count in the budget).")
+    @Flag(help: "bnn: also run every method started at the mode (ModeSearch; its evaluations count in the budget).")
     var modeStart = false
 
     @Option(help: "fair-advi: every fit stops when the median relative Fisher divergence of 10 iterations is below this (default 1e-3).")

@@ -10,9 +10,9 @@ import VariationalInference
 ///
 /// Two regimes per seed. **Equal evaluations**: every method runs to `budget` score evaluations,
 /// pBaM with the library's defaults at rank K (`--rank`, default 32) and batch B (`--batch`, default
-/// 16; `--lambda-factor f` sets λ_t = f·B·D/(1 + t); `--mode-start` adds pBaM started at the mode
-/// found by ``ModeSearch``, the search's evaluations counted in the budget), ADVI-LR (rank K) and
-/// ADVI-D at each `--advi-rates` step size decaying linearly to 1e-5.
+/// 16; `--lambda-factor f` sets λ_t = f·B·D/(1 + t)), ADVI-LR (rank K) and ADVI-D at each
+/// `--advi-rates` step size decaying linearly to 1e-5; `--mode-start` adds each of them started at
+/// the mode found by ``ModeSearch``, the search's evaluations counted in the budget.
 /// **Equal wall time**: for each ADVI family, the step size with the best −ELBO at equal evaluations
 /// is run again with n = budget · T_pBaM / T_ADVI evaluations (T: the equal-evaluation fit seconds of
 /// this seed; n at most 20 · budget), so that it spends about pBaM's time. Scores: the test log
@@ -27,7 +27,7 @@ struct BNNExperiment {
     let rank: Int
     /// pBaM's λ_t = factor·B·D/(1 + t) (1: the library default).
     let lambdaFactor: Double
-    /// Also run pBaM started at the mode (`--mode-start`).
+    /// Also run every method started at the mode (`--mode-start`).
     let modeStart: Bool
     let adviRates: [Double]
     /// Lower-cased algorithm families to run (pbam, advi-lr, advi-d); empty: all.
@@ -100,7 +100,11 @@ struct BNNExperiment {
         var list = [BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b)\(label)") { _ in
             try PatchedBaM(rank: k, batchSize: b, schedule: factor == 1 ? .automatic : .scaled(factor: factor, exponent: 1))
         }]
-        if modeStart { list.append(.pBaMFromMode(rank: k, batch: b, setting: "K=\(k) B=\(b) mode start")) }
+        if modeStart {
+            list.append(.fromMode(family: "pBaM", setting: "K=\(k) B=\(b) mode start", batch: b) { mode, _, generator in
+                try PatchedBaM(rank: k, batchSize: b, initialization: .given(try mode.lowRankStart(rank: k, using: &generator)))
+            })
+        }
         for rate in adviRates {
             list.append(BNNMethod(family: "ADVI-LR", setting: "K=\(k) B=\(b) lr=\(rate)->1e-5") { steps in
                 try ADVILowRank(rank: k, batchSize: b, optimizer: try Adam(schedule: .linearDecay(initial: rate, final: 1e-5, steps: steps)))
@@ -110,6 +114,19 @@ struct BNNExperiment {
             list.append(BNNMethod(family: "ADVI-D", setting: "B=\(b) lr=\(rate)->1e-5") { steps in
                 try ADVIDiagonal(batchSize: b, optimizer: try Adam(schedule: .linearDecay(initial: rate, final: 1e-5, steps: steps)))
             })
+        }
+        if modeStart {
+            for rate in adviRates {
+                list.append(.fromMode(family: "ADVI-LR", setting: "K=\(k) B=\(b) lr=\(rate)->1e-5 mode start", batch: b) { mode, steps, generator in
+                    try ADVILowRank(rank: k, batchSize: b,
+                                    optimizer: try Adam(schedule: .linearDecay(initial: rate, final: 1e-5, steps: steps)),
+                                    initialization: .given(try mode.lowRankStart(rank: k, using: &generator)))
+                })
+                list.append(.fromMode(family: "ADVI-D", setting: "B=\(b) lr=\(rate)->1e-5 mode start", batch: b) { mode, steps, _ in
+                    try ADVIDiagonal(batchSize: b, optimizer: try Adam(schedule: .linearDecay(initial: rate, final: 1e-5, steps: steps)),
+                                     initialization: try mode.diagonalStart())
+                })
+            }
         }
         return algorithms.isEmpty ? list : list.filter { algorithms.contains($0.family.lowercased()) }
     }
@@ -229,18 +246,21 @@ private struct BNNMethod {
         }
     }
 
-    /// pBaM started at the mode: ``ModeSearch`` (L-BFGS, at most 200 iterations) from 0, then
-    /// `.given(mode.lowRankStart(rank:))`; the search's evaluations and seconds count against the
-    /// fit's budget and time.
-    static func pBaMFromMode(rank k: Int, batch b: Int, setting: String) -> BNNMethod {
-        BNNMethod(family: "pBaM", setting: setting) { target, generator, budget, _ in
+    /// A method started at the mode: ``ModeSearch`` (L-BFGS, at most 200 iterations) from 0, then
+    /// `make(mode, generator)` builds the algorithm from it; the search's evaluations and seconds
+    /// count against the fit's budget and time.
+    static func fromMode<A: VariationalAlgorithm>(
+        family: String, setting: String, batch b: Int,
+        _ make: @escaping (ModeSearchResult, _ steps: Int, inout Xoshiro256StarStar) throws -> A
+    ) -> BNNMethod {
+        BNNMethod(family: family, setting: setting) { target, generator, budget, _ in
             let started = ContinuousClock.now
             let mode = try ModeSearch().run(target)
-            let start = try mode.lowRankStart(rank: k, using: &generator)
+            let remaining = max(b, budget - mode.evaluations)
+            let algorithm = try make(mode, max(1, remaining / b), &generator)
             let elapsed = started.duration(to: .now)
             let searchSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            let algorithm = try PatchedBaM(rank: k, batchSize: b, initialization: .given(start))
-            let fit = try run(algorithm, on: target, using: &generator, budget: max(b, budget - mode.evaluations))
+            let fit = try run(algorithm, on: target, using: &generator, budget: remaining)
             return BNNFit(approximation: fit.approximation, iterations: fit.iterations, evaluations: fit.evaluations + mode.evaluations,
                           seconds: fit.seconds + searchSeconds, scoreSeconds: fit.scoreSeconds, paretoShape: fit.paretoShape,
                           warnings: fit.warnings, elbo: fit.elbo)
