@@ -258,8 +258,7 @@ private struct BNNMethod {
             let mode = try ModeSearch().run(target)
             let remaining = max(b, budget - mode.evaluations)
             let algorithm = try make(mode, max(1, remaining / b), &generator)
-            let elapsed = started.duration(to: .now)
-            let searchSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let searchSeconds = started.duration(to: .now).inSeconds
             let fit = try run(algorithm, on: target, using: &generator, budget: remaining)
             return BNNFit(approximation: fit.approximation, iterations: fit.iterations, evaluations: fit.evaluations + mode.evaluations,
                           seconds: fit.seconds + searchSeconds, scoreSeconds: fit.scoreSeconds, paretoShape: fit.paretoShape,

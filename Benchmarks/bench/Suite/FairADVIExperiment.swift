@@ -138,17 +138,10 @@ private struct FairRow {
             let evaluations: [Double] = runs.map { Double($0.evaluations) }
             let seconds: [Double] = runs.map(\.seconds)
             let failed = runs.filter { $0.error != nil || $0.kl == nil }.count
-            result.append(Setting(value: value, kl: median(kls), evaluations: median(evaluations), seconds: median(seconds),
+            result.append(Setting(value: value, kl: medianValue(kls), evaluations: medianValue(evaluations), seconds: medianValue(seconds),
                                   stopped: runs.filter(\.stopped).count, failed: failed, runs: runs.count))
         }
         return result.sorted { $0.value < $1.value }
-    }
-
-    private static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return .nan }
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     /// Best and median setting per family.
@@ -161,7 +154,7 @@ private struct FairRow {
             guard let best = all.min(by: { ($0.kl, $0.evaluations) < ($1.kl, $1.evaluations) }) else { continue }
             let name = family == "pBaM" ? "λ₀ = \(format(best.value))·B·D" : "α = \(format(best.value))"
             lines.append("| \(family) | \(name) | \(format(best.kl)) | \(Int(best.evaluations)) (\(String(format: "%.3g", best.seconds)) s) | "
-                         + "\(best.stopped)/\(best.runs) | \(format(median(all.map(\.kl)))) | \(all.filter { $0.kl < 1 }.count)/\(all.count) | "
+                         + "\(best.stopped)/\(best.runs) | \(format(medianValue(all.map(\.kl)))) | \(all.filter { $0.kl < 1 }.count)/\(all.count) | "
                          + "\(all.map(\.failed).reduce(0, +))/\(all.map(\.runs).reduce(0, +)) |")
         }
         return lines.joined(separator: "\n") + "\n"
