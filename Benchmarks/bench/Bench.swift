@@ -68,8 +68,18 @@ struct Bench: ParsableCommand {
             help: "bnn: only these networks (diabetes-H50, diabetes-H500, digits-softmax, digits-H128) or data sets (diabetes, digits).")
     var networks: [String] = []
 
+    @Option(parsing: .upToNextOption,
+            help: "posteriordb: only these posteriors (e.g. garch-garch11 arK-arK, or a part of the name such as garch).")
+    var posteriors: [String] = []
+
+    @Option(help: "posteriordb: draws from q per fit for the constrained-scale means and sds.")
+    var scoringDraws: Int = 100_000
+
     @Option(help: "bnn: pBaM's λ_t = factor·B·D/(1 + t) (default 1, the library's).")
     var lambdaFactor: Double = 1
+
+    @Option(help: "bnn: pBaM's λ_t = factor·B·D/(1 + t)^exponent (default 1, the library's).")
+    var lambdaExponent: Double = 1
 
     @Flag(help: "bnn: also run every method started at the mode (ModeSearch; its evaluations count in the budget).")
     var modeStart = false
@@ -102,6 +112,7 @@ struct Bench: ParsableCommand {
         guard checkpoints >= 2 else { throw ValidationError("--checkpoints must be ≥ 2, got \(checkpoints)") }
         guard elboDraws >= 1 else { throw ValidationError("--elbo-draws must be ≥ 1, got \(elboDraws)") }
         guard lambdaFactor > 0, lambdaFactor.isFinite else { throw ValidationError("--lambda-factor must be finite and > 0") }
+        guard lambdaExponent >= 0, lambdaExponent.isFinite else { throw ValidationError("--lambda-exponent must be finite and ≥ 0") }
         guard fisherStop > 0, fisherStop.isFinite else { throw ValidationError("--fisher-stop must be finite and > 0") }
         guard emSteps >= 0 else { throw ValidationError("--em-steps must be ≥ 0, got \(emSteps)") }
         guard iterations >= 3 else { throw ValidationError("--iterations must be ≥ 3, got \(iterations)") }
@@ -133,12 +144,13 @@ struct Bench: ParsableCommand {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             print(try PosteriorDBExperiment(seeds: Swift.max(seeds, 3), budget: budget ?? 100_000, batch: batch ?? 16, rank: rank,
                                             adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
+                                            posteriorFilter: posteriors, scoringDraws: scoringDraws,
                                             output: output, progress: Progress(quiet: quiet)).run())
             return
         case .bnn:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 32,
-                                    lambdaFactor: lambdaFactor, modeStart: modeStart, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
+                                    lambdaFactor: lambdaFactor, lambdaExponent: lambdaExponent, modeStart: modeStart, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
                                     targetFilter: networks, output: output, progress: Progress(quiet: quiet)).run())
             return
         case .fairADVI:

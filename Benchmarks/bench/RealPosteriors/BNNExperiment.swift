@@ -10,7 +10,7 @@ import VariationalInference
 ///
 /// Two regimes per seed. **Equal evaluations**: every method runs to `budget` score evaluations,
 /// pBaM with the library's defaults at rank K (`--rank`, default 32) and batch B (`--batch`, default
-/// 16; `--lambda-factor f` sets λ_t = f·B·D/(1 + t)), ADVI-LR (rank K) and ADVI-D at each
+/// 16; `--lambda-factor f` and `--lambda-exponent s` set λ_t = f·B·D/(1 + t)^s), ADVI-LR (rank K) and ADVI-D at each
 /// `--advi-rates` step size decaying linearly to 1e-5; `--mode-start` adds each of them started at
 /// the mode found by ``ModeSearch``, the search's evaluations counted in the budget.
 /// **Equal wall time**: for each ADVI family, the step size with the best −ELBO at equal evaluations
@@ -25,8 +25,9 @@ struct BNNExperiment {
     let budget: Int
     let batch: Int
     let rank: Int
-    /// pBaM's λ_t = factor·B·D/(1 + t) (1: the library default).
+    /// pBaM's λ_t = factor·B·D/(1 + t)^exponent (1 and 1: the library default).
     let lambdaFactor: Double
+    let lambdaExponent: Double
     /// Also run every method started at the mode (`--mode-start`).
     let modeStart: Bool
     let adviRates: [Double]
@@ -96,9 +97,10 @@ struct BNNExperiment {
     /// The algorithms, filtered by `algorithms`.
     private func methods(dimension d: Int) -> [BNNMethod] {
         let k = min(rank, d - 1), b = batch
-        let factor = lambdaFactor, label = lambdaFactor == 1 ? "" : " λ=\(lambdaFactor)BD/(1+t)"
+        let factor = lambdaFactor, exponent = lambdaExponent, isDefault = factor == 1 && exponent == 1
+        let label = isDefault ? "" : " λ=\(factor)BD/(1+t)^\(exponent)"
         var list = [BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b)\(label)") { _ in
-            try PatchedBaM(rank: k, batchSize: b, schedule: factor == 1 ? .automatic : .scaled(factor: factor, exponent: 1))
+            try PatchedBaM(rank: k, batchSize: b, schedule: isDefault ? .automatic : .scaled(factor: factor, exponent: exponent))
         }]
         if modeStart {
             list.append(.fromMode(family: "pBaM", setting: "K=\(k) B=\(b) mode start", batch: b) { mode, _, generator in

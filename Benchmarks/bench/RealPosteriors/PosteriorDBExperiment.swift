@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import LowRankLinalg
 import Targets
@@ -12,7 +13,7 @@ import VariationalInference
 /// batch B = 16 (or `--batch`), at the same budget of score evaluations (`--budget`, default 10⁵),
 /// seeds 1…max(`--seeds`, 3) as in the trust experiment; ADVI's Adam at each `--advi-rates` step
 /// size, decaying linearly to 1e-5 over the run. Each fit is
-/// scored by sampling: 4000 draws from q (their own seeded stream), each mapped through
+/// scored by sampling: `--scoring-draws` draws from q (default 10⁵; their own seeded stream), each mapped through
 /// `constrained`, give per-parameter means and sds, compared with the reference as
 /// |mean − ref mean| / ref sd (median and max over parameters) and q sd / ref sd (min, median, max);
 /// the fit's own PSIS k̂ (1000 draws) and wall seconds are reported too. A fit that throws is
@@ -26,15 +27,24 @@ struct PosteriorDBExperiment {
     let adviRates: [Double]
     /// Lower-cased algorithm families to run (pBaM, BaM, ADVI-LR, ADVI-D, ADVI-full); empty: all.
     let algorithms: Set<String>
+    /// Posteriors to run, matched as case-insensitive parts of ``PosteriorDBTarget/name``; empty: all six.
+    let posteriorFilter: [String]
+    /// Draws from q per fit for the constrained-scale means and sds.
+    let scoringDraws: Int
     let output: String
     let progress: Progress
 
-    /// Draws from q used to score a fit.
-    static let scoringDraws = 4000
-
     func run() throws -> String {
         var rows = [PosteriorDBRow]()
-        for target in PosteriorDB.all {
+        let targets = PosteriorDB.all.filter { target in
+            posteriorFilter.isEmpty || posteriorFilter.contains { target.name.lowercased().contains($0.lowercased()) }
+        }
+        guard !targets.isEmpty else {
+            throw ValidationError("--posteriors \(posteriorFilter.joined(separator: " ")) matches none of "
+                                  + PosteriorDB.all.map(\.name).joined(separator: ", "))
+        }
+        guard scoringDraws >= 2 else { throw ValidationError("--scoring-draws must be at least 2, got \(scoringDraws)") }
+        for target in targets {
             let k = min(target.dimension - 1, rank ?? 8)
             for method in methods(rank: k) {
                 for seed in 1...seeds {
@@ -99,7 +109,7 @@ struct PosteriorDBExperiment {
         row.reverted = outcome.reverted
         row.retries = outcome.retries
         var drawGenerator = Xoshiro256StarStar(seed: 1_000 + seed)
-        let draws = outcome.approximation.sample(count: Self.scoringDraws, using: &drawGenerator)
+        let draws = outcome.approximation.sample(count: scoringDraws, using: &drawGenerator)
         var constrained = [[Double]]()
         var firstDrawError: String?
         for s in 0..<draws.columns {
@@ -134,7 +144,7 @@ struct PosteriorDBExperiment {
     /// Per posterior and algorithm, the medians over the seeds that did not fail, then every failure.
     private func summaryTable(_ rows: [PosteriorDBRow]) -> String {
         var text = "## posteriordb: constrained-scale error against the reference NUTS draws\n\n"
-        text += "Budget \(budget) score evaluations, \(seeds) seeds, \(Self.scoringDraws) draws from q per fit; "
+        text += "Budget \(budget) score evaluations, \(seeds) seeds, \(scoringDraws) draws from q per fit; "
             + "medians over the seeds that did not fail. z = |mean − ref mean| / ref sd over parameters; "
             + "sd ratio = q sd / ref sd.\n\n"
         text += "| posterior | D | algorithm | setting | failed | median z | max z | sd ratio min | median | max | k̂ "

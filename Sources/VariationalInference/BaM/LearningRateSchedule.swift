@@ -4,6 +4,12 @@
 /// schedule of the paper's Gaussian experiments and of the LGCP runs, which needs no choice from
 /// the user. With B < D the first steps then move q nearly all the way to the batch's match; on
 /// stiff targets a smaller factor (`.scaled(factor: 0.1, exponent: 1)`) is the first thing to try.
+/// λ_t stays above 1 for the first B·D iterations, so a fit that stops sooner ends on a step that
+/// moved q most of the way to one batch's match, and the final q carries that batch's noise. On a
+/// log-concave target a faster decay can help: on the README's D = 650 softmax
+/// regression, `.scaled(factor: 0.001, exponent: 1)` or `.scaled(factor: 1, exponent: 2)` improves the
+/// test log predictive density by 0.01 nats. The same settings cost 0.7–1.1 nats on a tanh network, so
+/// compare them on your target rather than adopting them.
 public enum LearningRateSchedule: Sendable, Equatable {
     /// λ_t = λ₀.
     case constant(Double)
