@@ -75,10 +75,10 @@ struct Bench: ParsableCommand {
     @Option(help: "posteriordb: draws from q per fit for the constrained-scale means and sds.")
     var scoringDraws: Int = 100_000
 
-    @Option(help: "bnn: pBaM's λ_t = factor·B·D/(1 + t) (default 1, the library's).")
+    @Option(help: "bnn: the factor in pBaM's λ_t = factor·B·D/(1 + t)^exponent (default 1, the library's).")
     var lambdaFactor: Double = 1
 
-    @Option(help: "bnn: pBaM's λ_t = factor·B·D/(1 + t)^exponent (default 1, the library's).")
+    @Option(help: "bnn: the exponent in pBaM's λ_t = factor·B·D/(1 + t)^exponent (default 1, the library's).")
     var lambdaExponent: Double = 1
 
     @Flag(help: "bnn: also run every method started at the mode (ModeSearch; its evaluations count in the budget).")
