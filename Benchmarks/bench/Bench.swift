@@ -84,6 +84,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "bnn: also run every method started at the mode (ModeSearch; its evaluations count in the budget).")
     var modeStart = false
 
+    @Flag(help: "bnn: also run pBaM and ADVI-LR started at the prior's scale (q₀'s variances set to the prior's).")
+    var priorStart = false
+
     @Option(help: "fair-advi: every fit stops when the median relative Fisher divergence of 10 iterations is below this (default 1e-3).")
     var fisherStop: Double = 1e-3
 
@@ -150,7 +153,7 @@ struct Bench: ParsableCommand {
         case .bnn:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 32,
-                                    lambdaFactor: lambdaFactor, lambdaExponent: lambdaExponent, modeStart: modeStart, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
+                                    lambdaFactor: lambdaFactor, lambdaExponent: lambdaExponent, modeStart: modeStart, priorStart: priorStart, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
                                     targetFilter: networks, output: output, progress: Progress(quiet: quiet)).run())
             return
         case .fairADVI:

@@ -125,6 +125,20 @@ import VariationalInference
         }
     }
 
+    /// `priorVariance` in θ's documented layout: s²/P for V₁, 1 for b₁, s²/H for V₂, 1 for b₂ and log σ.
+    @Test(arguments: [(nil, 4), (3, 4), (nil, 0), (3, 0)] as [(Int?, Int)])
+    func priorVarianceFollowsTheLayout(classes: Int?, hidden: Int) throws {
+        let data = try Self.smallData(classes: classes)
+        let target = try BayesianNeuralNetworkTarget(data: data, hiddenUnits: hidden, priorScale: 2)
+        let c = classes ?? 1, p = 3.0
+        func run(_ count: Int, _ value: Double) -> [Double] { [Double](repeating: value, count: count) }
+        var expected = hidden > 0
+            ? run(3 * hidden, 4 / p) + run(hidden, 1) + run(hidden * c, 4 / Double(hidden)) + run(c, 1)
+            : run(3 * c, 4 / p) + run(c, 1)
+        if classes == nil { expected.append(1) }
+        #expect(target.priorVariance == expected)
+    }
+
     @Test(arguments: [nil, 3] as [Int?])
     func testMetricsMatchReference(classes: Int?) throws {
         let data = try Self.smallData(classes: classes)

@@ -30,6 +30,8 @@ struct BNNExperiment {
     let lambdaExponent: Double
     /// Also run every method started at the mode (`--mode-start`).
     let modeStart: Bool
+    /// Also run pBaM and ADVI-LR started at the prior's scale (`--prior-start`, ``priorScaledStart(of:rank:using:)``).
+    let priorStart: Bool
     let adviRates: [Double]
     /// Lower-cased algorithm families to run (pbam, advi-lr, advi-d); empty: all.
     let algorithms: Set<String>
@@ -102,6 +104,18 @@ struct BNNExperiment {
         var list = [BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b)\(label)") { _ in
             try PatchedBaM(rank: k, batchSize: b, schedule: isDefault ? .automatic : .scaled(factor: factor, exponent: exponent))
         }]
+        if priorStart {
+            list.append(.fromPrior(family: "pBaM", setting: "K=\(k) B=\(b) prior start") { target, generator, _ in
+                try PatchedBaM(rank: k, batchSize: b, initialization: .given(try priorScaledStart(of: target, rank: k, using: &generator)))
+            })
+            for rate in adviRates {
+                list.append(.fromPrior(family: "ADVI-LR", setting: "K=\(k) B=\(b) lr=\(rate)->1e-5 prior start") { target, generator, steps in
+                    try ADVILowRank(rank: k, batchSize: b,
+                                    optimizer: try Adam(schedule: .linearDecay(initial: rate, final: 1e-5, steps: steps)),
+                                    initialization: .given(try priorScaledStart(of: target, rank: k, using: &generator)))
+                })
+            }
+        }
         if modeStart {
             list.append(.fromMode(family: "pBaM", setting: "K=\(k) B=\(b) mode start", batch: b) { mode, _, generator in
                 try PatchedBaM(rank: k, batchSize: b, initialization: .given(try mode.lowRankStart(rank: k, using: &generator)))
@@ -268,6 +282,16 @@ private struct BNNMethod {
         }
     }
 
+    /// A method whose start depends on the target: `make(target, generator, steps)` builds it.
+    static func fromPrior<A: VariationalAlgorithm>(
+        family: String, setting: String,
+        _ make: @escaping (BayesianNeuralNetworkTarget, inout Xoshiro256StarStar, _ steps: Int) throws -> A
+    ) -> BNNMethod {
+        BNNMethod(family: family, setting: setting) { target, generator, budget, steps in
+            try run(try make(target, &generator, steps), on: target, using: &generator, budget: budget)
+        }
+    }
+
     private init(family: String, setting: String,
                  fit: @escaping (BayesianNeuralNetworkTarget, inout Xoshiro256StarStar, Int, Int) throws -> BNNFit) {
         self.family = family
@@ -323,4 +347,19 @@ private struct BNNRow {
                 String(evaluations), error == nil ? "0" : "1"].joined(separator: ",") + "," + numbers.joined(separator: ",") + ","
             + (paretoShape.map { String(format: "%.4g", $0) } ?? "") + ",\(quoted(warnings.joined(separator: "; "))),\(quoted(error ?? ""))"
     }
+}
+
+/// A rank-K start at the prior's scale: μ = 0, ψⱼ = vⱼ·uⱼ with uⱼ ~ U(0.5, 1) and vⱼ the prior
+/// variance of coordinate j, Λ's row j ~ N(0, I_K)·√(vⱼ/(DK)); the library's random start with
+/// every coordinate rescaled to its prior variance. Cost O(DK).
+/// - Throws: `VariationalInferenceError.invalidArgument` unless 1 ≤ K < D.
+func priorScaledStart(of target: BayesianNeuralNetworkTarget, rank k: Int,
+                      using generator: inout Xoshiro256StarStar) throws -> LowRankGaussian {
+    let variance = target.priorVariance, d = variance.count
+    guard k >= 1, k < d else { throw VariationalInferenceError.invalidArgument("rank K = \(k) must be in 1..<D = \(d)") }
+    let psi = zip(generator.uniforms(d, in: 0.5..<1), variance).map { $0 * $1 }
+    var lambda = generator.standardNormalMatrix(rows: d, columns: k)
+    let scales = variance.map { ($0 / Double(d * k)).squareRoot() }
+    lambda.withElements { e in for i in e.indices { e[i] *= scales[i % d] } }
+    return try LowRankGaussian(mean: [Double](repeating: 0, count: d), psi: psi, lambda: lambda)
 }

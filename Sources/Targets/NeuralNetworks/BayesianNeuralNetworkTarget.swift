@@ -38,8 +38,10 @@ public struct BayesianNeuralNetworkTarget: LogDensityModel, Sendable {
     public let outputs: Int
     /// The dimension D of θ.
     public let dimension: Int
-    /// The prior variance of each coordinate of θ.
-    private let priorVariance: [Double]
+    /// The prior variance of each coordinate of θ (length D, in the layout of θ): s²/m for a weight
+    /// of a layer with fan-in m, 1 for a bias and for log σ. A start at the prior's scale for a fit
+    /// reads it.
+    public let priorVariance: [Double]
     /// −½ Σⱼ log(2π vⱼ): the prior's normalizing constant.
     private let priorConstant: Double
 
