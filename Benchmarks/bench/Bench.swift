@@ -87,6 +87,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "bnn: also run pBaM and ADVI-LR started at the prior's scale (q₀'s variances set to the prior's).")
     var priorStart = false
 
+    @Option(help: "bnn: also run pBaM at its defaults, then with this constant λ for the last --tail-fraction of the budget.")
+    var tailLambda: Double?
+
+    @Option(help: "bnn: the fraction of the budget run with --tail-lambda (default 0.25).")
+    var tailFraction: Double = 0.25
+
     @Option(help: "fair-advi: every fit stops when the median relative Fisher divergence of 10 iterations is below this (default 1e-3).")
     var fisherStop: Double = 1e-3
 
@@ -115,6 +121,8 @@ struct Bench: ParsableCommand {
         guard checkpoints >= 2 else { throw ValidationError("--checkpoints must be ≥ 2, got \(checkpoints)") }
         guard elboDraws >= 1 else { throw ValidationError("--elbo-draws must be ≥ 1, got \(elboDraws)") }
         guard lambdaFactor > 0, lambdaFactor.isFinite else { throw ValidationError("--lambda-factor must be finite and > 0") }
+        if let tail = tailLambda { guard tail > 0, tail.isFinite else { throw ValidationError("--tail-lambda must be finite and > 0") } }
+        guard tailFraction > 0, tailFraction < 1 else { throw ValidationError("--tail-fraction must be in (0, 1)") }
         guard lambdaExponent >= 0, lambdaExponent.isFinite else { throw ValidationError("--lambda-exponent must be finite and ≥ 0") }
         guard fisherStop > 0, fisherStop.isFinite else { throw ValidationError("--fisher-stop must be finite and > 0") }
         guard emSteps >= 0 else { throw ValidationError("--em-steps must be ≥ 0, got \(emSteps)") }
@@ -153,7 +161,8 @@ struct Bench: ParsableCommand {
         case .bnn:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             print(try BNNExperiment(seeds: seeds, budget: budget ?? 10_000, batch: batch ?? 16, rank: rank ?? 32,
-                                    lambdaFactor: lambdaFactor, lambdaExponent: lambdaExponent, modeStart: modeStart, priorStart: priorStart, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
+                                    lambdaFactor: lambdaFactor, lambdaExponent: lambdaExponent, modeStart: modeStart, priorStart: priorStart,
+                                    tailLambda: tailLambda, tailFraction: tailFraction, adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
                                     targetFilter: networks, output: output, progress: Progress(quiet: quiet)).run())
             return
         case .fairADVI:

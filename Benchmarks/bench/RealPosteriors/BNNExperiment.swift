@@ -12,7 +12,9 @@ import VariationalInference
 /// pBaM with the library's defaults at rank K (`--rank`, default 32) and batch B (`--batch`, default
 /// 16; `--lambda-factor f` and `--lambda-exponent s` set λ_t = f·B·D/(1 + t)^s), ADVI-LR (rank K) and ADVI-D at each
 /// `--advi-rates` step size decaying linearly to 1e-5; `--mode-start` adds each of them started at
-/// the mode found by ``ModeSearch``, the search's evaluations counted in the budget.
+/// the mode found by ``ModeSearch``, the search's evaluations counted in the budget;
+/// `--prior-start` adds pBaM and ADVI-LR from ``priorScaledStart(of:rank:using:)``; `--tail-lambda x`
+/// adds pBaM at its defaults continued with the constant λ = x for the last `--tail-fraction` of the budget.
 /// **Equal wall time**: for each ADVI family, the step size with the best −ELBO at equal evaluations
 /// is run again with n = budget · T_pBaM / T_ADVI evaluations (T: the equal-evaluation fit seconds of
 /// this seed; n at most 20 · budget), so that it spends about pBaM's time. Scores: the test log
@@ -32,6 +34,9 @@ struct BNNExperiment {
     let modeStart: Bool
     /// Also run pBaM and ADVI-LR started at the prior's scale (`--prior-start`, ``priorScaledStart(of:rank:using:)``).
     let priorStart: Bool
+    /// Also run pBaM with the constant λ = `tailLambda` for the last `tailFraction` of the budget (`--tail-lambda`).
+    let tailLambda: Double?
+    let tailFraction: Double
     let adviRates: [Double]
     /// Lower-cased algorithm families to run (pbam, advi-lr, advi-d); empty: all.
     let algorithms: Set<String>
@@ -104,6 +109,10 @@ struct BNNExperiment {
         var list = [BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b)\(label)") { _ in
             try PatchedBaM(rank: k, batchSize: b, schedule: isDefault ? .automatic : .scaled(factor: factor, exponent: exponent))
         }]
+        if let tail = tailLambda {
+            list.append(.tailed(setting: "K=\(k) B=\(b) then λ=\(tail) for the last \(tailFraction)", rank: k, batch: b,
+                                tail: tail, fraction: tailFraction))
+        }
         if priorStart {
             list.append(.fromPrior(family: "pBaM", setting: "K=\(k) B=\(b) prior start") { target, generator, _ in
                 try PatchedBaM(rank: k, batchSize: b, initialization: .given(try priorScaledStart(of: target, rank: k, using: &generator)))
@@ -279,6 +288,33 @@ private struct BNNMethod {
             return BNNFit(approximation: fit.approximation, iterations: fit.iterations, evaluations: fit.evaluations + mode.evaluations,
                           seconds: fit.seconds + searchSeconds, scoreSeconds: fit.scoreSeconds, paretoShape: fit.paretoShape,
                           warnings: fit.warnings, elbo: fit.elbo)
+        }
+    }
+
+    /// pBaM at the library's defaults for the first (1 − `fraction`) of the budget, then continued
+    /// from its state with the constant λ = `tail` for the rest (`--tail-lambda`, `--tail-fraction`).
+    static func tailed(setting: String, rank k: Int, batch b: Int, tail: Double, fraction: Double) -> BNNMethod {
+        BNNMethod(family: "pBaM", setting: setting) { target, generator, budget, _ in
+            var scoreSeconds = 0.0
+            let options = { (evaluations: Int) in
+                FitOptions(maxGradientEvaluations: evaluations, callback: { info, _ in
+                    scoreSeconds += info.timings.scores
+                    return .proceed
+                })
+            }
+            let head = max(b, Int((1 - fraction) * Double(budget)))
+            let first = try VariationalInference.fit(try PatchedBaM(rank: k, batchSize: b), model: target,
+                                                     using: &generator, options: options(head))
+            let second = try VariationalInference.fit(try PatchedBaM(rank: k, batchSize: b, schedule: .constant(tail)),
+                                                      model: target, using: &generator,
+                                                      options: options(max(b, budget - first.gradientEvaluations)),
+                                                      from: first.state)
+            let q = second.approximation
+            return BNNFit(approximation: q, iterations: first.iterations + second.iterations,
+                          evaluations: first.gradientEvaluations + second.gradientEvaluations,
+                          seconds: first.elapsedSeconds + second.elapsedSeconds, scoreSeconds: scoreSeconds,
+                          paretoShape: second.diagnostics?.paretoShape, warnings: second.warnings.map(\.description),
+                          elbo: { model, draws, elboGenerator in try elboEstimate(of: q, model: model, draws: draws, using: &elboGenerator) })
         }
     }
 
