@@ -254,6 +254,13 @@ private struct BNNFit {
     let warnings: [String]
     /// The ELBO estimate of the final approximation.
     let elbo: (BayesianNeuralNetworkTarget, Int, inout Xoshiro256StarStar) throws -> Double
+
+    /// This fit with the work of an earlier phase (a mode search, a first fit) added to its counts.
+    func adding(iterations: Int, evaluations: Int, seconds: Double, scoreSeconds: Double) -> BNNFit {
+        BNNFit(approximation: approximation, iterations: self.iterations + iterations, evaluations: self.evaluations + evaluations,
+               seconds: self.seconds + seconds, scoreSeconds: self.scoreSeconds + scoreSeconds, paretoShape: paretoShape,
+               warnings: warnings, elbo: elbo)
+    }
 }
 
 /// An algorithm with its label, type-erased: builds it for a run of the given steps and fits it.
@@ -267,7 +274,7 @@ private struct BNNMethod {
         self.family = family
         self.setting = setting
         fit = { target, generator, budget, steps in
-            try Self.run(try make(steps), on: target, using: &generator, budget: budget)
+            try Self.run(try make(steps), on: target, using: &generator, budget: budget).fit
         }
     }
 
@@ -284,10 +291,8 @@ private struct BNNMethod {
             let remaining = max(b, budget - mode.evaluations)
             let algorithm = try make(mode, max(1, remaining / b), &generator)
             let searchSeconds = started.duration(to: .now).inSeconds
-            let fit = try run(algorithm, on: target, using: &generator, budget: remaining)
-            return BNNFit(approximation: fit.approximation, iterations: fit.iterations, evaluations: fit.evaluations + mode.evaluations,
-                          seconds: fit.seconds + searchSeconds, scoreSeconds: fit.scoreSeconds, paretoShape: fit.paretoShape,
-                          warnings: fit.warnings, elbo: fit.elbo)
+            return try run(algorithm, on: target, using: &generator, budget: remaining).fit
+                .adding(iterations: 0, evaluations: mode.evaluations, seconds: searchSeconds, scoreSeconds: 0)
         }
     }
 
@@ -295,26 +300,12 @@ private struct BNNMethod {
     /// from its state with the constant λ = `tail` for the rest (`--tail-lambda`, `--tail-fraction`).
     static func tailed(setting: String, rank k: Int, batch b: Int, tail: Double, fraction: Double) -> BNNMethod {
         BNNMethod(family: "pBaM", setting: setting) { target, generator, budget, _ in
-            var scoreSeconds = 0.0
-            let options = { (evaluations: Int) in
-                FitOptions(maxGradientEvaluations: evaluations, callback: { info, _ in
-                    scoreSeconds += info.timings.scores
-                    return .proceed
-                })
-            }
             let head = max(b, Int((1 - fraction) * Double(budget)))
-            let first = try VariationalInference.fit(try PatchedBaM(rank: k, batchSize: b), model: target,
-                                                     using: &generator, options: options(head))
-            let second = try VariationalInference.fit(try PatchedBaM(rank: k, batchSize: b, schedule: .constant(tail)),
-                                                      model: target, using: &generator,
-                                                      options: options(max(b, budget - first.gradientEvaluations)),
-                                                      from: first.state)
-            let q = second.approximation
-            return BNNFit(approximation: q, iterations: first.iterations + second.iterations,
-                          evaluations: first.gradientEvaluations + second.gradientEvaluations,
-                          seconds: first.elapsedSeconds + second.elapsedSeconds, scoreSeconds: scoreSeconds,
-                          paretoShape: second.diagnostics?.paretoShape, warnings: second.warnings.map(\.description),
-                          elbo: { model, draws, elboGenerator in try elboEstimate(of: q, model: model, draws: draws, using: &elboGenerator) })
+            let (first, state) = try run(try PatchedBaM(rank: k, batchSize: b), on: target, using: &generator, budget: head)
+            let second = try run(try PatchedBaM(rank: k, batchSize: b, schedule: .constant(tail)), on: target, using: &generator,
+                                 budget: max(b, budget - first.evaluations), from: state).fit
+            return second.adding(iterations: first.iterations, evaluations: first.evaluations, seconds: first.seconds,
+                                 scoreSeconds: first.scoreSeconds)
         }
     }
 
@@ -324,7 +315,7 @@ private struct BNNMethod {
         _ make: @escaping (BayesianNeuralNetworkTarget, inout Xoshiro256StarStar, _ steps: Int) throws -> A
     ) -> BNNMethod {
         BNNMethod(family: family, setting: setting) { target, generator, budget, steps in
-            try run(try make(target, &generator, steps), on: target, using: &generator, budget: budget)
+            try run(try make(target, &generator, steps), on: target, using: &generator, budget: budget).fit
         }
     }
 
@@ -335,20 +326,23 @@ private struct BNNMethod {
         self.fit = fit
     }
 
-    /// One fit to `budget` evaluations, with the seconds spent in the scores.
+    /// One fit to `budget` evaluations (from `state` when given), with the seconds spent in the
+    /// scores; also hands back the final state, for a fit that continues from it.
     private static func run<A: VariationalAlgorithm>(_ algorithm: A, on target: BayesianNeuralNetworkTarget,
-                                                     using generator: inout Xoshiro256StarStar, budget: Int) throws -> BNNFit {
+                                                     using generator: inout Xoshiro256StarStar, budget: Int,
+                                                     from state: A.State? = nil) throws -> (fit: BNNFit, state: A.State) {
         var scoreSeconds = 0.0
         let options = FitOptions(maxGradientEvaluations: budget, callback: { info, _ in
             scoreSeconds += info.timings.scores
             return .proceed
         })
-        let result = try VariationalInference.fit(algorithm, model: target, using: &generator, options: options)
+        let result = try VariationalInference.fit(algorithm, model: target, using: &generator, options: options, from: state)
         let q = result.approximation
-        return BNNFit(approximation: q, iterations: result.iterations, evaluations: result.gradientEvaluations,
-                      seconds: result.elapsedSeconds, scoreSeconds: scoreSeconds,
-                      paretoShape: result.diagnostics?.paretoShape, warnings: result.warnings.map(\.description),
-                      elbo: { model, draws, elboGenerator in try elboEstimate(of: q, model: model, draws: draws, using: &elboGenerator) })
+        let fit = BNNFit(approximation: q, iterations: result.iterations, evaluations: result.gradientEvaluations,
+                         seconds: result.elapsedSeconds, scoreSeconds: scoreSeconds,
+                         paretoShape: result.diagnostics?.paretoShape, warnings: result.warnings.map(\.description),
+                         elbo: { model, draws, elboGenerator in try elboEstimate(of: q, model: model, draws: draws, using: &elboGenerator) })
+        return (fit, result.state)
     }
 }
 
