@@ -87,10 +87,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "bnn: also run pBaM and ADVI-LR started at the prior's scale (q₀'s variances set to the prior's).")
     var priorStart = false
 
-    @Option(help: "bnn: also run pBaM at its defaults, then with this constant λ for the last --tail-fraction of the budget.")
+    @Option(help: "bnn, posteriordb: also run pBaM with LearningRateSchedule.withTail: the default λ_t, then this constant λ for the last --tail-fraction of the budget.")
     var tailLambda: Double?
 
-    @Option(help: "bnn: the fraction of the budget run with --tail-lambda (default 0.25).")
+    @Option(help: "bnn, posteriordb: the fraction of the budget run with --tail-lambda (default 0.25).")
     var tailFraction: Double = 0.25
 
     @Option(help: "fair-advi: every fit stops when the median relative Fisher divergence of 10 iterations is below this (default 1e-3).")
@@ -154,8 +154,8 @@ struct Bench: ParsableCommand {
         case .posteriordb:
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             print(try PosteriorDBExperiment(seeds: Swift.max(seeds, 3), budget: budget ?? 100_000, batch: batch ?? 16, rank: rank,
-                                            adviRates: adviRates, algorithms: Set(algorithms.map { $0.lowercased() }),
-                                            posteriorFilter: posteriors, scoringDraws: scoringDraws,
+                                            adviRates: adviRates, tailLambda: tailLambda, tailFraction: tailFraction,
+                                            algorithms: Set(algorithms.map { $0.lowercased() }), posteriorFilter: posteriors, scoringDraws: scoringDraws,
                                             output: output, progress: Progress(quiet: quiet)).run())
             return
         case .bnn:

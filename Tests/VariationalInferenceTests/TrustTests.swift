@@ -95,11 +95,12 @@ import Testing
 
     /// The decayed-λ warning: BaM-type fits only, λ below 0.1 at the end, and a high Fisher divergence.
     @Test func decayedLearningRateWarningNeedsAHighFisherDivergence() {
-        func warnings(proximal: Bool, lastRate: Double, fisher: Double) -> [FitWarning] {
+        func warnings(proximal: Bool, lastRate: Double, fisher: Double, lastDecays: Bool? = nil) -> [FitWarning] {
             var monitor = FitMonitor(proximal: proximal)
             for t in 0..<40 {
                 var report = StepReport(gradientEvaluations: 8, learningRate: t == 39 ? lastRate : 1)
                 report.relativeFisherDivergence = fisher
+                if t == 39 { report.learningRateDecays = lastDecays }
                 monitor.record(report)
             }
             return monitor.warnings
@@ -109,6 +110,13 @@ import Testing
         #expect(warnings(proximal: false, lastRate: 0.05, fisher: 0.9) == [.fisherDivergenceHigh(late: 0.9)], "ADVI's step size is not λ")
         #expect(warnings(proximal: true, lastRate: 0.5, fisher: 0.9) == [.fisherDivergenceHigh(late: 0.9)])
         #expect(warnings(proximal: true, lastRate: 0.05, fisher: 0.01).isEmpty)
+        #expect(warnings(proximal: true, lastRate: 0.05, fisher: 0.9, lastDecays: false) == [.fisherDivergenceHigh(late: 0.9)],
+                "a constant λ the caller chose (a tail) did not decay")
+        #expect(warnings(proximal: true, lastRate: 0.05, fisher: 0.9, lastDecays: true).count == 2)
+        let tail = LearningRateSchedule.switched(first: .automatic, then: .constant(0.02), iteration: 10)
+        #expect(tail.isDecaying(at: 9) && !tail.isDecaying(at: 10))
+        #expect(!LearningRateSchedule.constant(1).isDecaying(at: 0) && !LearningRateSchedule.scaled(factor: 1, exponent: 0).isDecaying(at: 5))
+        #expect(LearningRateSchedule.linearDecay(initial: 10, final: 1, iterations: 5).isDecaying(at: 50))
         #expect(FitWarning.learningRateDecayed(lambda: 0.05, late: 0.9).description.contains(".constant(1e4)"))
         #expect(FitWarning.fisherDivergenceHigh(late: 0.9).description.contains("ModeSearch"))
     }

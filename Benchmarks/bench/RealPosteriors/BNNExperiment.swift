@@ -14,7 +14,8 @@ import VariationalInference
 /// `--advi-rates` step size decaying linearly to 1e-5; `--mode-start` adds each of them started at
 /// the mode found by ``ModeSearch``, the search's evaluations counted in the budget;
 /// `--prior-start` adds pBaM and ADVI-LR from ``priorScaledStart(of:rank:using:)``; `--tail-lambda x`
-/// adds pBaM at its defaults continued with the constant λ = x for the last `--tail-fraction` of the budget.
+/// adds pBaM with `LearningRateSchedule.withTail`: the default schedule, then the constant λ = x for
+/// the last `--tail-fraction` of the budget (with `--mode-start`, also from the mode).
 /// **Equal wall time**: for each ADVI family, the step size with the best −ELBO at equal evaluations
 /// is run again with n = budget · T_pBaM / T_ADVI evaluations (T: the equal-evaluation fit seconds of
 /// this seed; n at most 20 · budget), so that it spends about pBaM's time. Scores: the test log
@@ -110,8 +111,11 @@ struct BNNExperiment {
             try PatchedBaM(rank: k, batchSize: b, schedule: isDefault ? .automatic : .scaled(factor: factor, exponent: exponent))
         }]
         if let tail = tailLambda {
-            list.append(.tailed(setting: "K=\(k) B=\(b) then λ=\(tail) for the last \(tailFraction)", rank: k, batch: b,
-                                tail: tail, fraction: tailFraction))
+            let fraction = tailFraction
+            list.append(BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b) then λ=\(tail) for the last \(fraction)") { steps in
+                try PatchedBaM(rank: k, batchSize: b, schedule: try .withTail(lambda: tail, fraction: fraction,
+                                                                               gradientEvaluations: steps * b, batchSize: b))
+            })
         }
         if priorStart {
             list.append(.fromPrior(family: "pBaM", setting: "K=\(k) B=\(b) prior start") { target, generator, _ in
@@ -129,6 +133,15 @@ struct BNNExperiment {
             list.append(.fromMode(family: "pBaM", setting: "K=\(k) B=\(b) mode start", batch: b) { mode, _, generator in
                 try PatchedBaM(rank: k, batchSize: b, initialization: .given(try mode.lowRankStart(rank: k, using: &generator)))
             })
+            if let tail = tailLambda {
+                let fraction = tailFraction
+                list.append(.fromMode(family: "pBaM", setting: "K=\(k) B=\(b) mode start then λ=\(tail) for the last \(fraction)",
+                                      batch: b) { mode, steps, generator in
+                    try PatchedBaM(rank: k, batchSize: b,
+                                   schedule: try .withTail(lambda: tail, fraction: fraction, gradientEvaluations: steps * b, batchSize: b),
+                                   initialization: .given(try mode.lowRankStart(rank: k, using: &generator)))
+                })
+            }
         }
         for rate in adviRates {
             list.append(BNNMethod(family: "ADVI-LR", setting: "K=\(k) B=\(b) lr=\(rate)->1e-5") { steps in
@@ -255,10 +268,10 @@ private struct BNNFit {
     /// The ELBO estimate of the final approximation.
     let elbo: (BayesianNeuralNetworkTarget, Int, inout Xoshiro256StarStar) throws -> Double
 
-    /// This fit with the work of an earlier phase (a mode search, a first fit) added to its counts.
-    func adding(iterations: Int, evaluations: Int, seconds: Double, scoreSeconds: Double) -> BNNFit {
-        BNNFit(approximation: approximation, iterations: self.iterations + iterations, evaluations: self.evaluations + evaluations,
-               seconds: self.seconds + seconds, scoreSeconds: self.scoreSeconds + scoreSeconds, paretoShape: paretoShape,
+    /// This fit with the evaluations and seconds of a mode search before it added to its counts.
+    func adding(evaluations: Int, seconds: Double) -> BNNFit {
+        BNNFit(approximation: approximation, iterations: iterations, evaluations: self.evaluations + evaluations,
+               seconds: self.seconds + seconds, scoreSeconds: scoreSeconds, paretoShape: paretoShape,
                warnings: warnings, elbo: elbo)
     }
 }
@@ -274,7 +287,7 @@ private struct BNNMethod {
         self.family = family
         self.setting = setting
         fit = { target, generator, budget, steps in
-            try Self.run(try make(steps), on: target, using: &generator, budget: budget).fit
+            try Self.run(try make(steps), on: target, using: &generator, budget: budget)
         }
     }
 
@@ -291,21 +304,8 @@ private struct BNNMethod {
             let remaining = max(b, budget - mode.evaluations)
             let algorithm = try make(mode, max(1, remaining / b), &generator)
             let searchSeconds = started.duration(to: .now).inSeconds
-            return try run(algorithm, on: target, using: &generator, budget: remaining).fit
-                .adding(iterations: 0, evaluations: mode.evaluations, seconds: searchSeconds, scoreSeconds: 0)
-        }
-    }
-
-    /// pBaM at the library's defaults for the first (1 − `fraction`) of the budget, then continued
-    /// from its state with the constant λ = `tail` for the rest (`--tail-lambda`, `--tail-fraction`).
-    static func tailed(setting: String, rank k: Int, batch b: Int, tail: Double, fraction: Double) -> BNNMethod {
-        BNNMethod(family: "pBaM", setting: setting) { target, generator, budget, _ in
-            let head = max(b, Int((1 - fraction) * Double(budget)))
-            let (first, state) = try run(try PatchedBaM(rank: k, batchSize: b), on: target, using: &generator, budget: head)
-            let second = try run(try PatchedBaM(rank: k, batchSize: b, schedule: .constant(tail)), on: target, using: &generator,
-                                 budget: max(b, budget - first.evaluations), from: state).fit
-            return second.adding(iterations: first.iterations, evaluations: first.evaluations, seconds: first.seconds,
-                                 scoreSeconds: first.scoreSeconds)
+            return try run(algorithm, on: target, using: &generator, budget: remaining)
+                .adding(evaluations: mode.evaluations, seconds: searchSeconds)
         }
     }
 
@@ -315,7 +315,7 @@ private struct BNNMethod {
         _ make: @escaping (BayesianNeuralNetworkTarget, inout Xoshiro256StarStar, _ steps: Int) throws -> A
     ) -> BNNMethod {
         BNNMethod(family: family, setting: setting) { target, generator, budget, steps in
-            try run(try make(target, &generator, steps), on: target, using: &generator, budget: budget).fit
+            try run(try make(target, &generator, steps), on: target, using: &generator, budget: budget)
         }
     }
 
@@ -326,23 +326,20 @@ private struct BNNMethod {
         self.fit = fit
     }
 
-    /// One fit to `budget` evaluations (from `state` when given), with the seconds spent in the
-    /// scores; also hands back the final state, for a fit that continues from it.
+    /// One fit to `budget` evaluations, with the seconds spent in the scores.
     private static func run<A: VariationalAlgorithm>(_ algorithm: A, on target: BayesianNeuralNetworkTarget,
-                                                     using generator: inout Xoshiro256StarStar, budget: Int,
-                                                     from state: A.State? = nil) throws -> (fit: BNNFit, state: A.State) {
+                                                     using generator: inout Xoshiro256StarStar, budget: Int) throws -> BNNFit {
         var scoreSeconds = 0.0
         let options = FitOptions(maxGradientEvaluations: budget, callback: { info, _ in
             scoreSeconds += info.timings.scores
             return .proceed
         })
-        let result = try VariationalInference.fit(algorithm, model: target, using: &generator, options: options, from: state)
+        let result = try VariationalInference.fit(algorithm, model: target, using: &generator, options: options)
         let q = result.approximation
-        let fit = BNNFit(approximation: q, iterations: result.iterations, evaluations: result.gradientEvaluations,
+        return BNNFit(approximation: q, iterations: result.iterations, evaluations: result.gradientEvaluations,
                          seconds: result.elapsedSeconds, scoreSeconds: scoreSeconds,
                          paretoShape: result.diagnostics?.paretoShape, warnings: result.warnings.map(\.description),
                          elbo: { model, draws, elboGenerator in try elboEstimate(of: q, model: model, draws: draws, using: &elboGenerator) })
-        return (fit, result.state)
     }
 }
 

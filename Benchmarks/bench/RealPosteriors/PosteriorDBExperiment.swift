@@ -12,7 +12,9 @@ import VariationalInference
 /// dense BaM's λ_t, the default starts), rank K = min(D − 1, 8) (or `--rank`, capped at D − 1) and
 /// batch B = 16 (or `--batch`), at the same budget of score evaluations (`--budget`, default 10⁵),
 /// seeds 1…max(`--seeds`, 3) as in the trust experiment; ADVI's Adam at each `--advi-rates` step
-/// size, decaying linearly to 1e-5 over the run. Each fit is
+/// size, decaying linearly to 1e-5 over the run. `--tail-lambda x` adds pBaM with
+/// `LearningRateSchedule.withTail` (the default schedule, then λ = x for the last `--tail-fraction`
+/// of the budget). Each fit is
 /// scored by sampling: `--scoring-draws` draws from q (default 10⁵; their own seeded stream), each mapped through
 /// `constrained`, give per-parameter means and sds, compared with the reference as
 /// |mean − ref mean| / ref sd (median and max over parameters) and q sd / ref sd (min, median, max);
@@ -25,6 +27,9 @@ struct PosteriorDBExperiment {
     let batch: Int
     let rank: Int?
     let adviRates: [Double]
+    /// Also run pBaM with the constant λ = `tailLambda` for the last `tailFraction` of the budget.
+    let tailLambda: Double?
+    let tailFraction: Double
     /// Lower-cased algorithm families to run (pBaM, BaM, ADVI-LR, ADVI-D, ADVI-full); empty: all.
     let algorithms: Set<String>
     /// Posteriors to run, matched as case-insensitive parts of ``PosteriorDBTarget/name``; empty: all six.
@@ -70,6 +75,13 @@ struct PosteriorDBExperiment {
         }
         var list = [PosteriorDBMethod(family: "pBaM", setting: "K=\(k) B=\(b)") { try PatchedBaM(rank: k, batchSize: b) },
                     PosteriorDBMethod(family: "BaM", setting: "B=\(b)") { try BatchAndMatch(batchSize: b) }]
+        if let tail = tailLambda {
+            let fraction = tailFraction, budget = budget
+            list.insert(PosteriorDBMethod(family: "pBaM", setting: "K=\(k) B=\(b) then λ=\(tail) for the last \(fraction)") {
+                try PatchedBaM(rank: k, batchSize: b, schedule: try .withTail(lambda: tail, fraction: fraction,
+                                                                               gradientEvaluations: budget, batchSize: b))
+            }, at: 1)
+        }
         for rate in adviRates {
             list.append(PosteriorDBMethod(family: "ADVI-LR", setting: "K=\(k) B=\(b) lr=\(rate)->1e-5") {
                 try ADVILowRank(rank: k, batchSize: b, optimizer: try adam(rate))

@@ -148,6 +148,8 @@ private func describe(_ schedule: LearningRateSchedule) -> String {
         return exponent == 1 ? "lambda=\(number(initial))/(1+t)" : "lambda=\(number(initial))/(1+t)^\(exponent)"
     case .scaled(let factor, let exponent):
         return exponent == 1 ? "lambda=\(factor)BD/(1+t)" : "lambda=\(factor)BD/(1+t)^\(exponent)"
+    case .switched(let first, let then, let iteration):
+        return "\(describe(first)) then \(describe(then)) from t=\(iteration)"
     }
 }
 

@@ -59,6 +59,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
         try requireDimension(model.dimension, q.dimension, "model")
         let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier,
                                             batchSize: batchSize, dimension: q.dimension)
+        let decays = schedule.isDecaying(at: state.iteration)
         var fisher: Double?
         var report = try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates) { state, evaluations, timings in
             var clock = PhaseClock()
@@ -76,6 +77,7 @@ public struct BatchAndMatch: VariationalAlgorithm {
             return try update(q, points: points, scores: state.workspace.scores, rate: rate, workspace: &state.workspace.eigen)
         }
         report.relativeFisherDivergence = fisher
+        report.learningRateDecays = decays
         return report
     }
 

@@ -27,7 +27,8 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
     /// batch's match) while the relative Fisher divergence of the last quarter is above 0.25: the
     /// decaying schedule has frozen a fit that is still far from p. Seen on posteriordb's sblrc-blr
     /// (D = 6, posterior sds 1e-3): dense BaM's default λ_t = B·D/(1+t) stalls at about 800 posterior
-    /// sds from the mean, where a constant λ = 1e4 converges within 100 iterations.
+    /// sds from the mean, where a constant λ = 1e4 converges within 100 iterations. Not raised when
+    /// the last λ is a constant the caller chose (`.constant`, the tail of `LearningRateSchedule.withTail`).
     case learningRateDecayed(lambda: Double, late: Double)
 
     /// What the warning means and what to try, in one line.
@@ -66,6 +67,7 @@ struct FitMonitor {
     private(set) var iterations = 0
     private var reverted = 0
     private var lastLearningRate: Double?
+    private var lastLearningRateDecays = true
     /// Whether the learning rate is BaM's λ (BaM, pBaM), for the ``FitWarning/learningRateDecayed(lambda:late:)`` check.
     let proximal: Bool
 
@@ -79,7 +81,12 @@ struct FitMonitor {
         if let value = report.relativeFisherDivergence, value.isFinite { fisher.append(value) }
         if report.patchConverged == false { patchCaps.append(iterations) }
         if report.patchConverged != nil { lastPatchCapped = report.patchConverged == false }
-        if report.status == .reverted { reverted += 1 } else { lastLearningRate = report.learningRate }
+        if report.status == .reverted {
+            reverted += 1
+        } else {
+            lastLearningRate = report.learningRate
+            lastLearningRateDecays = report.learningRateDecays ?? true
+        }
         iterations += 1
     }
 
@@ -96,7 +103,7 @@ struct FitMonitor {
             let early = median(fisher.prefix(quarter)), late = median(fisher.suffix(quarter))
             if late > 1.1 * early && late > 1e-3 { found.append(.fisherDivergenceNotDecreasing(early: early, late: late)) }
             if late > 0.25 { found.append(.fisherDivergenceHigh(late: late)) }
-            if late > 0.25, proximal, let lambda = lastLearningRate, lambda < 0.1 {
+            if late > 0.25, proximal, lastLearningRateDecays, let lambda = lastLearningRate, lambda < 0.1 {
                 found.append(.learningRateDecayed(lambda: lambda, late: late))
             }
         }

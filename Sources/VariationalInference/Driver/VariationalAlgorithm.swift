@@ -46,6 +46,10 @@ public struct StepReport: Sendable, Equatable {
     /// pBaM: whether the patch met its tolerance before its cap on passes (false: it stopped at the
     /// cap); nil for other algorithms and when no patch ran.
     public var patchConverged: Bool?
+    /// BaM, pBaM: whether λ came from a decaying part of the schedule (false for a `.constant` λ the
+    /// caller chose, such as the tail of ``LearningRateSchedule/withTail(_:lambda:fraction:gradientEvaluations:batchSize:)``),
+    /// for the ``FitWarning/learningRateDecayed(lambda:late:)`` check; nil for other algorithms.
+    var learningRateDecays: Bool?
 
     /// A report with every field given.
     public init(gradientEvaluations: Int, learningRate: Double, emSteps: Int? = nil, status: StepStatus = .ok,

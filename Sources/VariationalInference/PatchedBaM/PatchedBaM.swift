@@ -107,6 +107,7 @@ public struct PatchedBaM: VariationalAlgorithm {
         }
         let rate = try schedule.checkedValue(at: state.iteration, multiplier: state.learningRateMultiplier,
                                             batchSize: batchSize, dimension: q.dimension)
+        let decays = schedule.isDecaying(at: state.iteration)
         let standardNormal = state.iteration == 0 && firstBatchFromStandardNormal
         var fisher: Double?, patchConverged: Bool?
         var report = try state.iterate(rate: rate, maxRetries: maxRetries, maxBadUpdates: maxBadUpdates,
@@ -145,6 +146,7 @@ public struct PatchedBaM: VariationalAlgorithm {
         }
         report.relativeFisherDivergence = fisher
         report.patchConverged = patchConverged
+        report.learningRateDecays = decays
         return report
     }
 
