@@ -74,12 +74,15 @@ import VariationalInference
             return (try ImportanceDiagnostics.compute(result.approximation, model: target, draws: 4000, using: &stream).elbo,
                     result.warnings)
         }
-        let (plain, _) = try elbo(.automatic)
+        let (plain, plainWarnings) = try elbo(.automatic)
+        #expect(plainWarnings.contains { if case .learningRateStillLarge = $0 { return true } else { return false } },
+                "the default ends at λ ≈ 8 with the Fisher divergence above 0.25: \(plainWarnings)")
         let (tailed, warnings) = try elbo(try .withTail(gradientEvaluations: budget, batchSize: 8))
         #expect(warnings.contains { if case .fisherDivergenceHigh = $0 { return true } else { return false } },
                 "the Fisher divergence is above 0.25 (0.41–0.42 measured), so the next check means something")
         #expect(!warnings.contains { if case .learningRateDecayed = $0 { return true } else { return false } },
                 "the tail's λ = 0.02 is a constant the caller chose, not a decayed schedule: \(warnings)")
+        #expect(!warnings.contains { if case .learningRateStillLarge = $0 { return true } else { return false } })
         #expect(tailed > plain + 5, "ELBO with the tail \(tailed), without \(plain) (measured: −13.5 against −28.8 on seed 1)")
     }
 }

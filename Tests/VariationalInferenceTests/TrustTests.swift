@@ -93,7 +93,8 @@ import Testing
         #expect(warnings(cappedAt: [99], of: 100) == [.patchAtCap(iterations: 1)], "the returned q's patch was capped")
     }
 
-    /// The decayed-λ warning: BaM-type fits only, λ below 0.1 at the end, and a high Fisher divergence.
+    /// The decayed-λ and large-λ warnings: BaM-type fits only, λ below 0.1 (or ≥ 1) at the end, and a
+    /// high Fisher divergence.
     @Test func decayedLearningRateWarningNeedsAHighFisherDivergence() {
         func warnings(proximal: Bool, lastRate: Double, fisher: Double, lastDecays: Bool? = nil) -> [FitWarning] {
             var monitor = FitMonitor(proximal: proximal)
@@ -113,6 +114,12 @@ import Testing
         #expect(warnings(proximal: true, lastRate: 0.05, fisher: 0.9, lastDecays: false) == [.fisherDivergenceHigh(late: 0.9)],
                 "a constant λ the caller chose (a tail) did not decay")
         #expect(warnings(proximal: true, lastRate: 0.05, fisher: 0.9, lastDecays: true).count == 2)
+        #expect(warnings(proximal: true, lastRate: 5, fisher: 0.9)
+                == [.fisherDivergenceHigh(late: 0.9), .learningRateStillLarge(lambda: 5, late: 0.9)])
+        #expect(warnings(proximal: true, lastRate: 1, fisher: 0.9).count == 2, "λ = 1 moves q half way")
+        #expect(warnings(proximal: false, lastRate: 5, fisher: 0.9) == [.fisherDivergenceHigh(late: 0.9)])
+        #expect(warnings(proximal: true, lastRate: 5, fisher: 0.01).isEmpty)
+        #expect(FitWarning.learningRateStillLarge(lambda: 5, late: 0.9).description.contains(".withTail("))
         let tail = LearningRateSchedule.switched(first: .automatic, then: .constant(0.02), iteration: 10)
         #expect(tail.isDecaying(at: 9) && !tail.isDecaying(at: 10))
         #expect(!LearningRateSchedule.constant(1).isDecaying(at: 0) && !LearningRateSchedule.scaled(factor: 1, exponent: 0).isDecaying(at: 5))

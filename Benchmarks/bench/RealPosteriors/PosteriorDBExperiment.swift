@@ -195,7 +195,8 @@ struct PosteriorDBExperiment {
         }.joined()
         text += "\nWarnings: k̂ = PSIS k̂ above its threshold, F-grew = the relative Fisher divergence grew, "
             + "F-high = it ends above 0.25, reverted = over a tenth of the steps reverted, patch-cap = pBaM's patch at its "
-            + "pass cap, check-failed = the importance check failed, λ-decayed = BaM's λ_t fell below 0.1 with F still high (full texts in the CSV).\n"
+            + "pass cap, check-failed = the importance check failed, λ-decayed = BaM's λ_t fell below 0.1 with F still high, "
+            + "λ-large = BaM's λ_t still ≥ 1 at the end with F high (full texts in the CSV).\n"
         return text
     }
 }
@@ -251,6 +252,7 @@ private func kind(_ warning: FitWarning) -> String {
     case .patchAtCap: return "patch-cap"
     case .diagnosticsFailed: return "check-failed"
     case .learningRateDecayed: return "λ-decayed"
+    case .learningRateStillLarge: return "λ-large"
     }
 }
 
