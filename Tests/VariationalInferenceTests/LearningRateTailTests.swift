@@ -11,6 +11,8 @@ import VariationalInference
         #expect(tail.value(at: 46, batchSize: 16, dimension: 10) == 160.0 / 47)
         #expect(tail.value(at: 47, batchSize: 16, dimension: 10) == 0.05)
         #expect(tail.value(at: 10_000, batchSize: 16, dimension: 10) == 0.05)
+        let huge = try LearningRateSchedule.withTail(fraction: 1e-20, gradientEvaluations: .max, batchSize: 1)
+        #expect(huge == .switched(first: .automatic, then: .constant(0.02), iteration: .max), "no overflow at the largest budget")
         let nested = LearningRateSchedule.switched(first: .constant(3), then: .decaying(initial: 100, exponent: 1), iteration: 4)
         #expect(nested.value(at: 3, batchSize: 1, dimension: 1) == 3)
         #expect(nested.value(at: 4, batchSize: 1, dimension: 1) == 20, "the second part is evaluated at the fit's t, not restarted")

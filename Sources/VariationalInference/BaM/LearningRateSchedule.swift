@@ -56,7 +56,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
         try require(gradientEvaluations >= 1 && batchSize >= 1,
                     "a tail needs a budget and a batch size ≥ 1, got \(gradientEvaluations) and \(batchSize)")
         let head = ((1 - fraction) * Double(gradientEvaluations) / Double(batchSize)).rounded(.up)
-        let schedule = LearningRateSchedule.switched(first: base, then: .constant(lambda), iteration: max(1, Int(head)))
+        let iteration = head >= Double(Int.max) ? Int.max : max(1, Int(head))
+        let schedule = LearningRateSchedule.switched(first: base, then: .constant(lambda), iteration: iteration)
         try schedule.validate()
         return schedule
     }
