@@ -124,6 +124,23 @@ import Testing
         #expect(tail.isDecaying(at: 9) && !tail.isDecaying(at: 10))
         #expect(!LearningRateSchedule.constant(1).isDecaying(at: 0) && !LearningRateSchedule.scaled(factor: 1, exponent: 0).isDecaying(at: 5))
         #expect(LearningRateSchedule.linearDecay(initial: 10, final: 1, iterations: 5).isDecaying(at: 50))
+    }
+
+    /// BaM and pBaM report which part of a `.switched` schedule each step used, so the monitor can tell
+    /// a decayed λ from a constant the caller chose.
+    @Test func bothBaMsReportWhetherTheirLearningRateDecays() throws {
+        var targetGenerator = Xoshiro256StarStar(seed: 3)
+        let target = try LowRankGaussianTarget.synthetic(dimension: 12, rank: 2, using: &targetGenerator)
+        let schedule = LearningRateSchedule.switched(first: .automatic, then: .constant(0.02), iteration: 2)
+        var generator = Xoshiro256StarStar(seed: 5)
+        let dense = try BatchAndMatch(batchSize: 6, schedule: schedule)
+        var denseState = try dense.initialState(dimension: 12, using: &generator)
+        let denseSteps = try (0..<3).map { _ in try dense.step(&denseState, model: target, using: &generator).learningRateDecays }
+        #expect(denseSteps == [true, true, false])
+        let patched = try PatchedBaM(rank: 2, batchSize: 6, schedule: schedule)
+        var patchedState = try patched.initialState(dimension: 12, using: &generator)
+        let patchedSteps = try (0..<3).map { _ in try patched.step(&patchedState, model: target, using: &generator).learningRateDecays }
+        #expect(patchedSteps == [true, true, false])
         #expect(FitWarning.learningRateDecayed(lambda: 0.05, late: 0.9).description.contains(".constant(1e4)"))
         #expect(FitWarning.fisherDivergenceHigh(late: 0.9).description.contains("ModeSearch"))
     }

@@ -9,7 +9,7 @@
 /// log-concave target a faster decay can help: on the README's D = 650 softmax
 /// regression, `.scaled(factor: 0.001, exponent: 1)` or `.scaled(factor: 1, exponent: 2)` improves the
 /// test log predictive density by 0.01 nats. The same settings cost 0.7–1.1 nats on a tanh network, so
-/// compare them on your target rather than adopting them. What helped on both is a small-λ tail
+/// compare them on your target rather than adopting them. What improved the ELBO on both is a small-λ tail
 /// (``withTail(_:lambda:fraction:gradientEvaluations:batchSize:)``): the default schedule for most of
 /// the budget, then a constant λ ≪ 1 that averages the last batches instead of jumping to each one.
 public enum LearningRateSchedule: Sendable, Equatable {
@@ -47,7 +47,8 @@ public enum LearningRateSchedule: Sendable, Equatable {
     /// was mixed (median error 0.022 → 0.015 on garch11, 0.0065 → 0.0093 on arK).
     /// Pass the same budget as `FitOptions.maxGradientEvaluations` and the fit's batch size; a fit
     /// that stops earlier (a stopping rule) may never reach the tail, and one continued from a warm
-    /// start counts t from its state. Cost O(1).
+    /// start counts t from its state. The switch is placed by iterations, so retries (score
+    /// evaluations that do not advance t) shorten the tail's share of the budget. Cost O(1).
     /// - Throws: `VariationalInferenceError.invalidArgument` for a fraction outside (0, 1), a λ that
     ///   is not finite and > 0, a budget or batch size < 1, or an invalid `base`.
     public static func withTail(_ base: LearningRateSchedule = .automatic, lambda: Double = 0.02, fraction: Double = 0.25,

@@ -33,10 +33,12 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
     /// BaM or pBaM ended with λ ≥ 1 (its last step moved q at least half way to one batch's match,
     /// so q carries that batch's noise) while the relative Fisher divergence of the last quarter is
     /// above 0.25. λ_t = B·D/(1 + t) stays ≥ 1 for B·D iterations, so this is the common case when
-    /// D ≫ the iterations. Ending with a small constant λ
+    /// B·D ≫ the iterations. Also raised for a large constant λ the caller chose:
+    /// `withTail(.constant(λ), …)` keeps it as the base. Ending with a small constant λ
     /// (``LearningRateSchedule/withTail(_:lambda:fraction:gradientEvaluations:batchSize:)``) averages
     /// the last batches: on a D = 100 sinh-arcsinh target the ELBO rose from −28.8 to −13.5, on the
-    /// README's networks the −ELBO fell by 3–35%.
+    /// README's networks the −ELBO fell by 3–35% (on the D = 9,610 one only from ``ModeSearch``'s
+    /// start: from the default start the tail did not help, and the mode start did).
     case learningRateStillLarge(lambda: Double, late: Double)
 
     /// What the warning means and what to try, in one line.
@@ -64,8 +66,9 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
                 + "(schedule: .constant(1e4)) or a slower decay, or start at the mode (ModeSearch)"
         case .learningRateStillLarge(let lambda, let late):
             return "λ_t is still \(rounded(lambda, 3)) at the end while the relative Fisher divergence is \(rounded(late, 3)): "
-                + "the last step moved q most of the way to one batch's match, so q carries that batch's noise; "
-                + "end the fit with a small constant λ (schedule: try .withTail(gradientEvaluations: budget, batchSize: B))"
+                + "the last step moved q at least half way to one batch's match, so q carries that batch's noise; "
+                + "end the fit with a small constant λ (schedule: try .withTail(yourSchedule, gradientEvaluations: budget, "
+                + "batchSize: B))"
         }
     }
 }
@@ -80,7 +83,8 @@ struct FitMonitor {
     private var reverted = 0
     private var lastLearningRate: Double?
     private var lastLearningRateDecays = true
-    /// Whether the learning rate is BaM's λ (BaM, pBaM), for the ``FitWarning/learningRateDecayed(lambda:late:)`` check.
+    /// Whether the learning rate is BaM's λ (BaM, pBaM), for the ``FitWarning/learningRateDecayed(lambda:late:)``
+    /// and ``FitWarning/learningRateStillLarge(lambda:late:)`` checks.
     let proximal: Bool
 
     /// A monitor for a BaM-type fit (`proximal`) or another.
@@ -140,7 +144,8 @@ struct FitMonitor {
     }
 }
 
-/// BaM-type algorithms, whose learning rate is the proximal λ_t (``FitWarning/learningRateDecayed(lambda:late:)``).
+/// BaM-type algorithms, whose learning rate is the proximal λ_t (``FitWarning/learningRateDecayed(lambda:late:)``,
+/// ``FitWarning/learningRateStillLarge(lambda:late:)``).
 protocol ProximalAlgorithm {}
 
 extension BatchAndMatch: ProximalAlgorithm {}
