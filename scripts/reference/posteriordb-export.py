@@ -5,7 +5,9 @@ Reads <root>/<posterior>/{data.json, reference.json} (default root /work/shared/
 or the first argument) and writes Sources/Targets/PosteriorDB/PosteriorDBData.swift: the data each
 model's log density needs, the reference parameter names, and the per-parameter reference means and
 standard deviations computed here from the 10,000 reference draws (mean with math.fsum, sd with
-denominator n - 1). The draws themselves are not copied. The computed summaries are checked against
+denominator n - 1), and each parameter's bulk effective sample size from posteriordb's info file (its
+`diagnostics.effective_sample_size_bulk`, checked to follow the same parameter order). The draws
+themselves are not copied. The computed summaries are checked against
 the `mean` / `sd` that reference.json also stores (relative difference < 1e-12).
 
 Run: python3 scripts/reference/posteriordb-export.py [root]   (standard library only)
@@ -119,10 +121,17 @@ def main():
         body.append("        static let referenceMean: [Double] = " + array(means, False, per_line=3))
         body.append("        /// Reference posterior standard deviations (denominator n − 1), in `parameterNames` order.")
         body.append("        static let referenceSD: [Double] = " + array(sds, False, per_line=3))
+        diagnostics = reference["info"]["diagnostics"]
+        assert diagnostics["diagnostic_information"]["names"] == reference["parameter_names"], posterior
+        ess = diagnostics["effective_sample_size_bulk"]
+        assert len(ess) == len(reference["parameter_names"]) and all(e > 0 for e in ess), posterior
+        body.append("        /// Bulk effective sample sizes of the reference draws (posteriordb's info file), in `parameterNames` order.")
+        body.append("        static let referenceBulkESS: [Double] = " + array(ess, False, per_line=3))
         body.append("    }")
         body.append("")
     out.append(f"/// The embedded posteriordb data (repository stan-dev/posteriordb, commit {commit}),")
-    out.append("/// with reference means and standard deviations computed from posteriordb's reference draws.")
+    out.append("/// with reference means and standard deviations computed from posteriordb's reference draws and their")
+    out.append("/// bulk effective sample sizes from posteriordb's info files.")
     out.append("enum PosteriorDBData {")
     out.append(f"    /// The posteriordb commit the data and the reference draws were taken from.")
     out.append(f"    static let commit = \"{commit}\"")

@@ -20,7 +20,9 @@ import VariationalInference
 /// |mean − ref mean| / ref sd (median and max over parameters) and q sd / ref sd (min, median, max);
 /// the fit's own PSIS k̂ (1000 draws) and wall seconds are reported too. A fit that throws is
 /// recorded as failed with the error's description. Writes `posteriordb.csv` (one row per fit) and
-/// `posteriordb-summary.md` (medians over seeds, and every failure) under the output folder.
+/// `posteriordb-summary.md` (medians over seeds; pBaM against the best ADVI next to z₀, the median z
+/// that q = p would score given the reference's bulk ESS and the scoring draws; every failure) under
+/// the output folder.
 struct PosteriorDBExperiment {
     let seeds: Int
     let budget: Int
@@ -145,6 +147,7 @@ struct PosteriorDBExperiment {
             ratios.append(sd / target.referenceSD[j])
         }
         row.medianZ = median(z)
+        row.exactMedianZ = 0.6745 * median(target.referenceBulkESS.map { (1 / $0 + 1 / n).squareRoot() })
         row.maxZ = z.max() ?? .nan
         if let worst = z.indices.max(by: { z[$0] < z[$1] }) { row.worstParameter = target.parameterNames[worst] }
         row.sdRatioMin = ratios.min() ?? .nan
@@ -188,6 +191,7 @@ struct PosteriorDBExperiment {
                 + "\(cell(ok.compactMap(\.paretoShape))) | \(cell(ok.map(\.seconds))) | "
                 + "\(cell(ok.map { Double($0.reverted) })) | \(warningCounts(ok)) |\n"
         }
+        text += comparison(keys.compactMap { groups[$0] })
         let failures = rows.filter { $0.error != nil }
         text += "\n### Failures (\(failures.count) of \(rows.count) fits)\n\n"
         text += failures.isEmpty ? "none\n" : failures.map {
@@ -199,6 +203,46 @@ struct PosteriorDBExperiment {
             + "λ-large = BaM's λ_t still ≥ 1 at the end with F high (full texts in the CSV).\n"
         return text
     }
+}
+
+/// Per posterior, each pBaM setting's median z (over seeds) against the smallest median z of any
+/// ADVI setting, next to z₀, the median z that q = p would score given the reference's Monte Carlo
+/// error; both below 2·z₀ means neither is distinguishable from an exact fit by this reference.
+private func comparison(_ groups: [[PosteriorDBRow]]) -> String {
+    func medianZ(_ group: [PosteriorDBRow]) -> Double {
+        let z = group.filter { $0.error == nil }.map(\.medianZ)
+        return z.isEmpty ? .infinity : median(z)
+    }
+    var text = "\n### pBaM against the best ADVI\n\n"
+    text += "z₀ = the median z of q = p itself (reference bulk ESS and scoring draws); "
+        + "\"within z₀\" = both medians below 2·z₀, a tie the reference cannot resolve.\n\n"
+    text += "| posterior | D | pBaM setting | pBaM z | best ADVI z | best ADVI | z₀ | verdict |\n|---|---|---|---|---|---|---|---|\n"
+    var posteriors = [String]()
+    for group in groups { if let p = group.first?.posterior, !posteriors.contains(p) { posteriors.append(p) } }
+    var ahead = 0, compared = 0, ties = 0
+    for posterior in posteriors {
+        let mine = groups.filter { $0.first?.posterior == posterior }
+        let advi = mine.filter { $0.first?.algorithm.hasPrefix("ADVI") == true }
+        guard let best = advi.min(by: { medianZ($0) < medianZ($1) }), let reference = best.first else { continue }
+        let bestZ = medianZ(best)
+        for pbam in mine where pbam.first?.algorithm == "pBaM" {
+            guard let first = pbam.first else { continue }
+            let z = medianZ(pbam)
+            let floor = median(pbam.map(\.exactMedianZ).filter { !$0.isNaN })
+            let tie = max(z, bestZ) < 2 * floor
+            let verdict = (z <= bestZ ? "ahead" : "behind") + (tie ? ", within z₀" : "")
+            if !first.setting.contains("then") {
+                compared += 1
+                ahead += z <= bestZ ? 1 : 0
+                ties += tie ? 1 : 0
+            }
+            text += "| \(first.posterior) | \(first.dimension) | \(first.setting) | " + String(format: "%.3g | %.3g", z, bestZ)
+                + " | \(reference.algorithm) \(reference.setting) | " + String(format: "%.2g", floor) + " | \(verdict) |\n"
+        }
+    }
+    text += "\npBaM at its defaults is at most the best ADVI's median z on \(ahead) of \(compared) posteriors; "
+        + "on \(ties) of them both are within z₀.\n"
+    return text
 }
 
 /// The median of a non-empty array (NaN when empty).
@@ -268,6 +312,9 @@ private struct PosteriorDBRow {
     var evaluations = 0
     var seconds = Double.nan
     var medianZ = Double.nan
+    /// The median z that q = p itself would score: the reference means' Monte Carlo error (bulk ESS)
+    /// and the scoring draws' combined, 0.6745·median_j √(1/ESS_j + 1/draws).
+    var exactMedianZ = Double.nan
     var maxZ = Double.nan
     var worstParameter = ""
     var sdRatioMin = Double.nan
@@ -282,12 +329,12 @@ private struct PosteriorDBRow {
     /// The error's description for a failed fit; nil otherwise.
     var error: String?
 
-    static let csvHeader = "posterior,D,algorithm,setting,seed,budget,iterations,evaluations,reverted,retries,failed,seconds,median_z,max_z,"
+    static let csvHeader = "posterior,D,algorithm,setting,seed,budget,iterations,evaluations,reverted,retries,failed,seconds,median_z,exact_median_z,max_z,"
         + "worst_parameter,sd_ratio_min,sd_ratio_median,sd_ratio_max,khat,bad_draws,warnings,error"
 
     var csvLine: String {
         func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\n", with: " ") + "\"" }
-        let numbers = [seconds, medianZ, maxZ].map { String(format: "%.6g", $0) }
+        let numbers = [seconds, medianZ, exactMedianZ, maxZ].map { String(format: "%.6g", $0) }
         let ratios = [sdRatioMin, sdRatioMedian, sdRatioMax].map { String(format: "%.6g", $0) }
         return [posterior, String(dimension), algorithm, quoted(setting), String(seed), String(budget), String(iterations),
                 String(evaluations), String(reverted), String(retries), error == nil ? "0" : "1"].joined(separator: ",") + ","

@@ -25,6 +25,8 @@ public struct GPPoissonRegressionTarget: PosteriorDBTarget {
     public var referenceMean: [Double] { PosteriorDBData.GPPoissonRegression.referenceMean }
     /// The reference posterior standard deviations, in `parameterNames` order.
     public var referenceSD: [Double] { PosteriorDBData.GPPoissonRegression.referenceSD }
+    /// Bulk effective sample sizes of the reference draws, in `parameterNames` order.
+    public var referenceBulkESS: [Double] { PosteriorDBData.GPPoissonRegression.referenceBulkESS }
     /// The inputs x (N = 11).
     public let inputs: [Double]
     /// The counts k (N = 11).

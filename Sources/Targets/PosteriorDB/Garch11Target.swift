@@ -20,6 +20,8 @@ public struct Garch11Target: PosteriorDBTarget {
     public var referenceMean: [Double] { PosteriorDBData.Garch11.referenceMean }
     /// The reference posterior standard deviations, in `parameterNames` order.
     public var referenceSD: [Double] { PosteriorDBData.Garch11.referenceSD }
+    /// Bulk effective sample sizes of the reference draws, in `parameterNames` order.
+    public var referenceBulkESS: [Double] { PosteriorDBData.Garch11.referenceBulkESS }
     /// The series y (T = 200 values).
     public let observations: [Double]
     /// σ₁, the volatility of the first observation (0.5).

@@ -7,7 +7,8 @@
 // their own, so the database's BSD 3-Clause license applies to them.
 
 /// The embedded posteriordb data (repository stan-dev/posteriordb, commit 28f8d3d6e975315f42aa274a8399f21e07a43b30),
-/// with reference means and standard deviations computed from posteriordb's reference draws.
+/// with reference means and standard deviations computed from posteriordb's reference draws and their
+/// bulk effective sample sizes from posteriordb's info files.
 enum PosteriorDBData {
     /// The posteriordb commit the data and the reference draws were taken from.
     static let commit = "28f8d3d6e975315f42aa274a8399f21e07a43b30"
@@ -67,6 +68,12 @@ enum PosteriorDBData {
             0.0930825586589035, 0.08604181322705745, 0.06988313663730958,
             0.007774715525874858,
         ]
+        /// Bulk effective sample sizes of the reference draws (posteriordb's info file), in `parameterNames` order.
+        static let referenceBulkESS: [Double] = [
+            10166.0314928274, 9543.57486068468, 9239.79800692367,
+            10178.820216851, 10146.820975134, 9975.1081080794,
+            9540.25429549401,
+        ]
     }
 
     /// `garch-garch11`: model `garch11`, data `garch`.
@@ -122,6 +129,11 @@ enum PosteriorDBData {
             0.1240309998501531, 0.5718168414505851, 0.1271101119226307,
             0.1247758309144033,
         ]
+        /// Bulk effective sample sizes of the reference draws (posteriordb's info file), in `parameterNames` order.
+        static let referenceBulkESS: [Double] = [
+            10093.2017497518, 9988.02712996406, 9868.74223306474,
+            9976.65687609005,
+        ]
     }
 
     /// `gp_pois_regr-gp_pois_regr`: model `gp_pois_regr`, data `gp_pois_regr`.
@@ -153,6 +165,14 @@ enum PosteriorDBData {
             0.24687622436025883, 0.26620010535882827, 0.22459411515255834,
             0.14387164842905184, 0.09606546926361775, 0.09162112170800499,
             0.1630999999538425,
+        ]
+        /// Bulk effective sample sizes of the reference draws (posteriordb's info file), in `parameterNames` order.
+        static let referenceBulkESS: [Double] = [
+            10052.8833264339, 9956.36483774459, 10258.7021728578,
+            9915.17944798762, 9948.51823330704, 10080.2864931092,
+            10276.8933445883, 9989.16115283084, 9952.74684015017,
+            9995.42386062447, 9681.07877805813, 9787.53270385891,
+            9938.81966989769,
         ]
     }
 
@@ -203,6 +223,10 @@ enum PosteriorDBData {
         /// Reference posterior standard deviations (denominator n − 1), in `parameterNames` order.
         static let referenceSD: [Double] = [
             29.964667393563634, 0.007524213490006212, 0.10781912627220629,
+        ]
+        /// Bulk effective sample sizes of the reference draws (posteriordb's info file), in `parameterNames` order.
+        static let referenceBulkESS: [Double] = [
+            9566.69919670876, 9569.1285062253, 10297.5223943021,
         ]
     }
 
@@ -805,6 +829,13 @@ enum PosteriorDBData {
             0.1071594152931718, 0.16926994619830008, 0.08740460660809841,
             0.058287899208146456,
         ]
+        /// Bulk effective sample sizes of the reference draws (posteriordb's info file), in `parameterNames` order.
+        static let referenceBulkESS: [Double] = [
+            10103.77299862, 9884.5045229067, 10494.9905158148,
+            9919.3918221122, 10108.5740624715, 9787.66187229253,
+            10093.8995304385, 10070.3035853546, 9995.73062121985,
+            9866.56175524847,
+        ]
     }
 
     /// `sblrc-blr`: model `blr`, data `sblrc`.
@@ -927,6 +958,11 @@ enum PosteriorDBData {
         static let referenceSD: [Double] = [
             0.0009825652638139008, 0.0010060385039136752, 0.0010861979938939887,
             0.0010192006573739615, 0.0009780236587620796, 0.07670193203111274,
+        ]
+        /// Bulk effective sample sizes of the reference draws (posteriordb's info file), in `parameterNames` order.
+        static let referenceBulkESS: [Double] = [
+            9578.89584630733, 10378.7476736195, 9878.88833852207,
+            9519.42739978463, 9759.09391690374, 9843.13646537552,
         ]
     }
 }

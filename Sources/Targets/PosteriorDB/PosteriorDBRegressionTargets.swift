@@ -20,6 +20,8 @@ public struct ArKTarget: PosteriorDBTarget {
     public var referenceMean: [Double] { PosteriorDBData.ArK.referenceMean }
     /// The reference posterior standard deviations, in `parameterNames` order.
     public var referenceSD: [Double] { PosteriorDBData.ArK.referenceSD }
+    /// Bulk effective sample sizes of the reference draws, in `parameterNames` order.
+    public var referenceBulkESS: [Double] { PosteriorDBData.ArK.referenceBulkESS }
     /// The shared regression density with this posterior's design and priors.
     let density: GaussianLinearRegressionDensity
 
@@ -76,6 +78,8 @@ public struct KilpisjarviTarget: PosteriorDBTarget {
     public var referenceMean: [Double] { PosteriorDBData.Kilpisjarvi.referenceMean }
     /// The reference posterior standard deviations, in `parameterNames` order.
     public var referenceSD: [Double] { PosteriorDBData.Kilpisjarvi.referenceSD }
+    /// Bulk effective sample sizes of the reference draws, in `parameterNames` order.
+    public var referenceBulkESS: [Double] { PosteriorDBData.Kilpisjarvi.referenceBulkESS }
     /// The shared regression density with this posterior's design and priors.
     let density: GaussianLinearRegressionDensity
 
@@ -131,6 +135,8 @@ public struct NESTarget: PosteriorDBTarget {
     public var referenceMean: [Double] { PosteriorDBData.NES2000.referenceMean }
     /// The reference posterior standard deviations, in `parameterNames` order.
     public var referenceSD: [Double] { PosteriorDBData.NES2000.referenceSD }
+    /// Bulk effective sample sizes of the reference draws, in `parameterNames` order.
+    public var referenceBulkESS: [Double] { PosteriorDBData.NES2000.referenceBulkESS }
     /// The shared regression density with this posterior's design and priors.
     let density: GaussianLinearRegressionDensity
 
@@ -189,6 +195,8 @@ public struct BLRTarget: PosteriorDBTarget {
     public var referenceMean: [Double] { PosteriorDBData.SBLRC.referenceMean }
     /// The reference posterior standard deviations, in `parameterNames` order.
     public var referenceSD: [Double] { PosteriorDBData.SBLRC.referenceSD }
+    /// Bulk effective sample sizes of the reference draws, in `parameterNames` order.
+    public var referenceBulkESS: [Double] { PosteriorDBData.SBLRC.referenceBulkESS }
     /// The shared regression density with this posterior's design and priors.
     let density: GaussianLinearRegressionDensity
 

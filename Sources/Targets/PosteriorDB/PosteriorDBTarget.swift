@@ -23,6 +23,12 @@ public protocol PosteriorDBTarget: LogDensityModel, Sendable {
     /// The reference posterior standard deviation (denominator n − 1) of each constrained parameter,
     /// in `parameterNames` order.
     var referenceSD: [Double] { get }
+    /// The bulk effective sample size of each constrained parameter's reference draws (Stan's
+    /// rank-normalized estimate, from posteriordb's info file; 9,240–10,495 for the six posteriors),
+    /// in `parameterNames` order. A reference mean's Monte Carlo standard error is about
+    /// `referenceSD[j] / √referenceBulkESS[j]`, about 0.01 sd here: standardized mean errors below
+    /// that size are not resolved by the reference.
+    var referenceBulkESS: [Double] { get }
 
     /// The constrained parameters (in `parameterNames` order) at an unconstrained point θ of length D.
     /// - Throws: `VariationalInferenceError.dimensionMismatch` when θ does not have length D; a
