@@ -59,6 +59,56 @@ struct RosenbrockModel: LogDensityModel {
         #expect(try mode.diagonalStart().mean == mode.point)
     }
 
+    /// `.mode(search)` run by `fit` gives, bit for bit, the fit a user builds by hand (search, then
+    /// `.given(lowRankStart)` from the same generator, with the budget less the search's
+    /// evaluations), for pBaM and ADVI-LR; the search's evaluations count in the result and its
+    /// budget, a budget the search uses up returns the start, and `initialState(dimension:)` cannot
+    /// run the search.
+    @Test func aModeStartInTheFitIsTheHandMadeOne() throws {
+        let model = HostileModel(dimension: 6, center: 1e8, condition: 100)
+        let search = try ModeSearch()
+        let mode = try search.run(model)
+        let budget = 400
+        try #require(mode.evaluations < budget / 2)
+
+        func compare<A: VariationalAlgorithm>(_ automatic: A, _ byHand: (LowRankInitialization) throws -> A)
+            throws -> A.Approximation where A.Approximation == LowRankGaussian {
+            var generator = Xoshiro256StarStar(seed: 3), handGenerator = Xoshiro256StarStar(seed: 3)
+            let result = try fit(automatic, model: model, using: &generator,
+                                 options: FitOptions(maxGradientEvaluations: budget))
+            let start = try mode.lowRankStart(rank: 2, using: &handGenerator)
+            let hand = try fit(try byHand(.given(start)), model: model, using: &handGenerator,
+                               options: FitOptions(maxGradientEvaluations: budget - mode.evaluations))
+            #expect(result.approximation.mean == hand.approximation.mean)
+            #expect(result.approximation.psi == hand.approximation.psi)
+            #expect(result.approximation.lambda == hand.approximation.lambda)
+            #expect(result.iterations == hand.iterations && result.iterations > 0)
+            #expect(result.gradientEvaluations == hand.gradientEvaluations + mode.evaluations)
+            #expect(result.gradientEvaluations <= budget + 8)
+            #expect(generator.next() == handGenerator.next(), "the same draws, in the same order")
+
+            var short = Xoshiro256StarStar(seed: 3)
+            let searchOnly = try fit(automatic, model: model, using: &short,
+                                     options: FitOptions(maxGradientEvaluations: mode.evaluations))
+            #expect(searchOnly.iterations == 0 && searchOnly.gradientEvaluations == mode.evaluations)
+            #expect(searchOnly.approximation.mean == mode.point && searchOnly.diagnostics != nil)
+            var unused = Xoshiro256StarStar(seed: 3)
+            #expect(throws: VariationalInferenceError.self) { try automatic.initialState(dimension: 6, using: &unused) }
+            return result.approximation
+        }
+
+        let schedule = LearningRateSchedule.decaying(initial: 48, exponent: 1)
+        let pBaM = try compare(try PatchedBaM(rank: 2, batchSize: 8, schedule: schedule, initialization: .mode(search))) {
+            try PatchedBaM(rank: 2, batchSize: 8, schedule: schedule, initialization: $0)
+        }
+        let worst = (0..<6).map { abs(pBaM.mean[$0] - 1e8) / model.scales[$0].squareRoot() }.max() ?? .infinity
+        #expect(worst < 0.05, "pBaM from the mode: \(worst) sds")
+        let adam = try Adam(schedule: .constant(0.01))
+        _ = try compare(try ADVILowRank(rank: 2, batchSize: 8, optimizer: adam, initialization: .mode(search))) {
+            try ADVILowRank(rank: 2, batchSize: 8, optimizer: adam, initialization: $0)
+        }
+    }
+
     @Test func badInputsAreClearErrors() {
         #expect(throws: VariationalInferenceError.self) { try ModeSearch(maxIterations: 0) }
         #expect(throws: VariationalInferenceError.self) { try ModeSearch(gradientTolerance: .nan) }

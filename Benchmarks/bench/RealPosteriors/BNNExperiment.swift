@@ -12,7 +12,9 @@ import VariationalInference
 /// pBaM with the library's defaults at rank K (`--rank`, default 32) and batch B (`--batch`, default
 /// 16; `--lambda-factor f` and `--lambda-exponent s` set λ_t = f·B·D/(1 + t)^s), ADVI-LR (rank K) and ADVI-D at each
 /// `--advi-rates` step size decaying linearly to 1e-5; `--mode-start` adds each of them started at
-/// the mode found by ``ModeSearch``, the search's evaluations counted in the budget;
+/// the mode found by ``ModeSearch``, the search's evaluations counted in the budget (pBaM through
+/// `LowRankInitialization.mode`, the others by hand: their schedules need the budget left after the
+/// search);
 /// `--prior-start` adds pBaM and ADVI-LR from ``priorScaledStart(of:rank:using:)``; `--tail-lambda x`
 /// adds pBaM with `LearningRateSchedule.withTail`: the default schedule, then the constant λ = x for
 /// the last `--tail-fraction` of the budget (with `--mode-start`, also from the mode).
@@ -130,8 +132,8 @@ struct BNNExperiment {
             }
         }
         if modeStart {
-            list.append(.fromMode(family: "pBaM", setting: "K=\(k) B=\(b) mode start", batch: b) { mode, _, generator in
-                try PatchedBaM(rank: k, batchSize: b, initialization: .given(try mode.lowRankStart(rank: k, using: &generator)))
+            list.append(BNNMethod(family: "pBaM", setting: "K=\(k) B=\(b) mode start") { _ in
+                try PatchedBaM(rank: k, batchSize: b, initialization: .mode(try ModeSearch()))
             })
             if let tail = tailLambda {
                 let fraction = tailFraction

@@ -60,14 +60,30 @@ public struct ADVILowRank: VariationalAlgorithm {
     }
 
     /// The starting state (random draws from `generator` for `.random`).
+    /// - Throws: `.invalidArgument` when K ≥ D or the initialization is `.mode` (which needs the
+    ///   model: see ``initialState(for:using:)``); `.dimensionMismatch` when a given start has another D.
     public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> ADVILowRankState {
-        let floor: Double
-        switch parameterization {
-        case .logVariance: floor = 1e-12
-        case .clampedVariance(let f): floor = f
-        }
-        let q = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: floor, using: &generator)
+        let q = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: psiFloor, using: &generator)
         return ADVILowRankState(approximation: q, batchSize: batchSize)
+    }
+
+    /// The starting state for `model`, as ``initialState(dimension:using:)`` gives it, except that a
+    /// `.mode` initialization runs its ``ModeSearch`` on `model` first; returns the search's score
+    /// evaluations (0 for the other starts). What ``fit(_:model:using:options:from:)`` calls.
+    /// - Throws: what ``initialState(dimension:using:)`` throws, and the search's errors.
+    public func initialState<Model: LogDensityModel>(for model: Model, using generator: inout Xoshiro256StarStar) throws
+        -> (state: ADVILowRankState, gradientEvaluations: Int) {
+        let (q, evaluations) = try initialization.approximation(for: model, rank: rank, psiFloor: psiFloor,
+                                                                using: &generator)
+        return (ADVILowRankState(approximation: q, batchSize: batchSize), evaluations)
+    }
+
+    /// The floor of a random start's ψ: 1e-12 for the log-variance parameterization, else its clamp.
+    private var psiFloor: Double {
+        switch parameterization {
+        case .logVariance: return 1e-12
+        case .clampedVariance(let f): return f
+        }
     }
 
     /// The approximation the state holds.

@@ -8,7 +8,7 @@ public struct FitResult<Algorithm: VariationalAlgorithm> {
     public var approximation: Algorithm.Approximation
     /// Iterations run by this call.
     public var iterations: Int
-    /// Score evaluations made by this call, retries included.
+    /// Score evaluations made by this call, retries and a mode search's included.
     public var gradientEvaluations: Int
     /// Why the fit stopped.
     public var stopReason: StopReason
@@ -86,7 +86,10 @@ public struct FitFailure<Approximation: GaussianApproximation>: AnyFitFailure {
 ///   - generator: every random draw of the fit comes from it; the same seed gives a bit-identical fit.
 ///   - options: the budgets, the stopping rule, the callback and the end-of-fit checks.
 ///   - state: a state from an earlier fit to continue from (warm start); nil starts afresh from
-///     `algorithm.initialState`.
+///     `algorithm.initialState(for:using:)`. A start that spends score evaluations (a
+///     ``LowRankInitialization/mode(_:)`` search) counts them, and its seconds, in the result and in
+///     `options.maxGradientEvaluations`; a search that uses up that budget returns its start with
+///     no iteration run.
 /// - Throws: ``VariationalInferenceError`` for bad options or a model of the wrong dimension;
 ///   ``FitFailure`` (with the last good approximation) when an iteration fails for good, with
 ///   `VariationalInferenceError.noAcceptedSteps` when the fit ran iterations and every one of them
@@ -109,7 +112,15 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
                 "diagnosticDraws must be 0 (no check) or ≥ 100 (fewer leave PSIS too short a tail), got \(options.diagnosticDraws)")
     try require(model.dimension >= 1, "model dimension must be ≥ 1, got \(model.dimension)")
 
-    var current = try state ?? algorithm.initialState(dimension: model.dimension, using: &generator)
+    let clock = ContinuousClock()
+    let started = clock.now
+    var current: Algorithm.State
+    var startEvaluations = 0
+    if let state {
+        current = state
+    } else {
+        (current, startEvaluations) = try algorithm.initialState(for: model, using: &generator)
+    }
     let watchesParameters = options.stoppingRule?.criterion == .parameterChange
     var previous: (mean: [Double], variances: [Double])?
     do {
@@ -117,9 +128,7 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         try requireDimension(start.dimension, model.dimension, "state")
         if watchesParameters { previous = (start.mean, start.marginalVariances) }
     }
-    let clock = ContinuousClock()
-    let started = clock.now
-    var iterations = 0, evaluations = 0, quietStreak = 0, accepted = 0, reverted = 0, retries = 0
+    var iterations = 0, evaluations = startEvaluations, quietStreak = 0, accepted = 0, reverted = 0, retries = 0
     var monitor = FitMonitor(proximal: algorithm is any ProximalAlgorithm)
     var trace = [IterationInfo]()
 
@@ -135,7 +144,7 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         var warnings = monitor.warnings
         var diagnostics: ImportanceDiagnostics?
         let checkStarted = clock.now
-        if options.diagnosticDraws > 0 && iterations > 0 {
+        if options.diagnosticDraws > 0 && (iterations > 0 || startEvaluations > 0) {
             do {
                 // A stream of its own, seeded from a copy of the caller's generator: the caller's
                 // generator is left where the last iteration left it, so a saved generator resumes

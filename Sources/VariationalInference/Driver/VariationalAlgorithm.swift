@@ -17,12 +17,29 @@ public protocol VariationalAlgorithm {
     /// - Throws: `VariationalInferenceError.invalidArgument` when the settings do not fit `dimension`.
     func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> State
 
+    /// The starting state for `model`, and the score evaluations spent finding it: what
+    /// ``fit(_:model:using:options:from:)`` starts a fresh fit from. The default is
+    /// `initialState(dimension: model.dimension, using:)` with no evaluations; pBaM and ADVI-LR
+    /// with ``LowRankInitialization/mode(_:)`` run their ``ModeSearch`` on `model` here.
+    /// - Throws: what `initialState(dimension:using:)` throws, and the search's errors.
+    func initialState<Model: LogDensityModel>(for model: Model, using generator: inout Xoshiro256StarStar) throws
+        -> (state: State, gradientEvaluations: Int)
+
     /// One iteration: draws a batch, evaluates its scores with `model` and updates `state`.
     func step<Model: LogDensityModel>(_ state: inout State, model: Model,
                                       using generator: inout Xoshiro256StarStar) throws -> StepReport
 
     /// The approximation that `state` holds.
     func approximation(of state: State) -> Approximation
+}
+
+extension VariationalAlgorithm {
+    /// `initialState(dimension: model.dimension, using:)`, found with no score evaluations.
+    /// - Throws: what `initialState(dimension:using:)` throws.
+    public func initialState<Model: LogDensityModel>(for model: Model, using generator: inout Xoshiro256StarStar) throws
+        -> (state: State, gradientEvaluations: Int) {
+        (try initialState(dimension: model.dimension, using: &generator), 0)
+    }
 }
 
 /// What one iteration did.

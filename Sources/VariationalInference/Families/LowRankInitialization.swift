@@ -8,6 +8,16 @@ public enum LowRankInitialization: Sendable {
     case random(lambdaScale: Double)
     /// A given approximation.
     case given(LowRankGaussian)
+    /// The mode of the model being fitted: ``fit(_:model:using:options:from:)`` runs the search on
+    /// it, then starts from ``ModeSearchResult/lowRankStart(rank:using:)`` (ψ and Λ drawn from the
+    /// fit's generator), the same start as `.given(search.run(model).lowRankStart(rank: K, using:
+    /// &generator))` made by hand. The search's log-density-and-gradient evaluations count in the
+    /// fit's ``FitResult/gradientEvaluations`` and its budget, and its seconds in
+    /// ``FitResult/elapsedSeconds``. The remedy when B ≪ D and the default start's unit-scale
+    /// variances are far wider than the posterior's (``FitWarning/fisherDivergenceHigh(late:)``), or
+    /// when the posterior sits far from 0. Costs what the search costs (about `maxIterations`
+    /// evaluations at most, O(mD) flops each beyond the model's).
+    case mode(ModeSearch)
 
     /// Throws unless a random scale is finite and > 0 and a given start has rank K.
     func validate(rank: Int) throws(VariationalInferenceError) {
@@ -16,15 +26,37 @@ public enum LowRankInitialization: Sendable {
             try require(scale > 0 && scale.isFinite, "initial Λ scale must be finite and > 0, got \(scale)")
         case .given(let q):
             try require(q.rank == rank, "initial approximation has rank \(q.rank), expected K = \(rank)")
+        case .mode:
+            break
         }
     }
 
+    /// The starting approximation for `model` with rank K, and the score evaluations spent on it
+    /// (the search's for `.mode`, else 0).
+    /// - Throws: what ``approximation(dimension:rank:psiFloor:using:)`` throws; for `.mode`, the
+    ///   search's errors and `.invalidArgument` when K is outside 1..<D.
+    func approximation<Model: LogDensityModel>(for model: Model, rank: Int, psiFloor: Double,
+                                               using generator: inout Xoshiro256StarStar) throws
+        -> (start: LowRankGaussian, gradientEvaluations: Int) {
+        guard case .mode(let search) = self else {
+            return (try approximation(dimension: model.dimension, rank: rank, psiFloor: psiFloor, using: &generator), 0)
+        }
+        try require(rank < model.dimension, "rank K = \(rank) must be < dimension D = \(model.dimension)")
+        let mode = try search.run(model)
+        return (try mode.lowRankStart(rank: rank, using: &generator), mode.evaluations)
+    }
+
     /// The starting approximation in dimension D with rank K; ψ is floored at `psiFloor`.
-    /// - Throws: `.invalidArgument` when K ≥ D, `.dimensionMismatch` when a given start has another D.
+    /// - Throws: `.invalidArgument` when K ≥ D or for `.mode`, which needs the model (start it
+    ///   through `fit`); `.dimensionMismatch` when a given start has another D.
     func approximation(dimension: Int, rank: Int, psiFloor: Double,
                        using generator: inout Xoshiro256StarStar) throws -> LowRankGaussian {
         try require(rank < dimension, "rank K = \(rank) must be < dimension D = \(dimension)")
         switch self {
+        case .mode:
+            throw VariationalInferenceError.invalidArgument(
+                "a .mode start needs the model: let fit(_:model:using:options:) start it, or pass "
+                + ".given(ModeSearch().run(model).lowRankStart(rank: K, using: &generator))")
         case .given(let q):
             try requireDimension(q.dimension, dimension, "initial approximation")
             return q

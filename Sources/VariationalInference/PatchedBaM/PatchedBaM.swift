@@ -75,17 +75,40 @@ public struct PatchedBaM: VariationalAlgorithm {
 
     /// The starting state for dimension D (draws ψ and Λ from `generator` for `.random`), with the
     /// workspace of every later iteration (`PatchedBaMWorkspace`).
-    /// - Throws: `.invalidArgument` when K ≥ D or the workspace size overflows; `.dimensionMismatch`
+    /// - Throws: `.invalidArgument` when K ≥ D, the workspace size overflows or the initialization
+    ///   is `.mode` (which needs the model: see ``initialState(for:using:)``); `.dimensionMismatch`
     ///   when a given start has another D.
     public func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> PatchedBaMState {
+        try requireWorkspace(dimension: dimension)
+        let start = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: patch.jitter,
+                                                     using: &generator)
+        return state(startingAt: start)
+    }
+
+    /// The starting state for `model`, as ``initialState(dimension:using:)`` gives it, except that a
+    /// `.mode` initialization runs its ``ModeSearch`` on `model` first; returns the search's score
+    /// evaluations (0 for the other starts). What ``fit(_:model:using:options:from:)`` calls.
+    /// - Throws: what ``initialState(dimension:using:)`` throws, and the search's errors.
+    public func initialState<Model: LogDensityModel>(for model: Model, using generator: inout Xoshiro256StarStar) throws
+        -> (state: PatchedBaMState, gradientEvaluations: Int) {
+        try requireWorkspace(dimension: model.dimension)
+        let (start, evaluations) = try initialization.approximation(for: model, rank: rank, psiFloor: patch.jitter,
+                                                                    using: &generator)
+        return (state(startingAt: start), evaluations)
+    }
+
+    /// Throws unless D fits BLAS's 32-bit sizes and the workspace's D·(K + 2B + 2) doubles do not overflow.
+    private func requireWorkspace(dimension: Int) throws(VariationalInferenceError) {
         try require(dimension <= largestBLASSize, "pBaM dimension D must be ≤ \(largestBLASSize) (BLAS's 32-bit sizes), got \(dimension)")
         let (_, overflows) = dimension.multipliedReportingOverflow(by: rank + 2 * batchSize + 2)
         try require(!overflows, "pBaM workspace of D·(K + 2B + 2) doubles overflows for D = \(dimension), K = \(rank), B = \(batchSize)")
-        let start = try initialization.approximation(dimension: dimension, rank: rank, psiFloor: patch.jitter,
-                                                     using: &generator)
-        return PatchedBaMState(approximation: start,
-                               workspace: PatchedBaMWorkspace(dimension: dimension, rank: rank, batchSize: batchSize,
-                                                              patch: patch))
+    }
+
+    /// A fresh state at `start`, with its workspace.
+    private func state(startingAt start: LowRankGaussian) -> PatchedBaMState {
+        PatchedBaMState(approximation: start,
+                        workspace: PatchedBaMWorkspace(dimension: start.dimension, rank: rank, batchSize: batchSize,
+                                                       patch: patch))
     }
 
     /// The approximation the state holds.
