@@ -142,7 +142,7 @@ import Testing
         let patchedSteps = try (0..<3).map { _ in try patched.step(&patchedState, model: target, using: &generator).learningRateDecays }
         #expect(patchedSteps == [true, true, false])
         #expect(FitWarning.learningRateDecayed(lambda: 0.05, late: 0.9).description.contains(".constant(1e4)"))
-        #expect(FitWarning.fisherDivergenceHigh(late: 0.9).description.contains("ModeSearch"))
+        #expect(FitWarning.fisherDivergenceHigh(late: 0.9).description.contains(".mode(try ModeSearch())"))
     }
 
     /// A Gaussian target inside the family: after pBaM converges, k̂ < 0.5, the Fisher estimate is
