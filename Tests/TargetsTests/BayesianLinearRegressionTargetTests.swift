@@ -35,6 +35,7 @@ import VariationalInference
             case .nonFinite: return "nonFinite"
             case .noAcceptedSteps: return "noAcceptedSteps"
             case .nonFiniteScore: return "nonFiniteScore"
+            case .budgetSpentOnStart: return "budgetSpentOnStart"
             }
         } catch {
             return "other"

@@ -62,8 +62,10 @@ struct RosenbrockModel: LogDensityModel {
     /// `.mode(search)` run by `fit` gives, bit for bit, the fit a user builds by hand (search, then
     /// `.given(lowRankStart)` from the same generator, with the budget less the search's
     /// evaluations), for pBaM and ADVI-LR; the search's evaluations count in the result and its
-    /// budget, a budget the search uses up returns the start, and `initialState(dimension:)` cannot
-    /// run the search.
+    /// budget and the search is reported; a warm start runs no search; a budget the search uses up
+    /// is a typed failure holding the start; `initialState(dimension:)` cannot run the search; an
+    /// unconverged search still starts the fit and says so; the model's error at the origin is
+    /// thrown as it is.
     @Test func aModeStartInTheFitIsTheHandMadeOne() throws {
         let model = HostileModel(dimension: 6, center: 1e8, condition: 100)
         let search = try ModeSearch()
@@ -86,12 +88,23 @@ struct RosenbrockModel: LogDensityModel {
             #expect(result.gradientEvaluations == hand.gradientEvaluations + mode.evaluations)
             #expect(result.gradientEvaluations <= budget + 8)
             #expect(generator.next() == handGenerator.next(), "the same draws, in the same order")
+            #expect(result.modeSearch?.evaluations == mode.evaluations && result.modeSearch?.converged == true)
+            #expect(hand.modeSearch == nil)
+
+            let warm = try fit(automatic, model: model, using: &generator, options: FitOptions(maxIterations: 2),
+                               from: result.state)
+            #expect(warm.modeSearch == nil && warm.gradientEvaluations == 16, "a warm start runs no search")
 
             var short = Xoshiro256StarStar(seed: 3)
-            let searchOnly = try fit(automatic, model: model, using: &short,
-                                     options: FitOptions(maxGradientEvaluations: mode.evaluations))
-            #expect(searchOnly.iterations == 0 && searchOnly.gradientEvaluations == mode.evaluations)
-            #expect(searchOnly.approximation.mean == mode.point && searchOnly.diagnostics != nil)
+            do {
+                _ = try fit(automatic, model: model, using: &short, options: FitOptions(maxGradientEvaluations: mode.evaluations))
+                Issue.record("a budget the search uses up must not pass as a fit")
+            } catch let failure as FitFailure<LowRankGaussian> {
+                #expect(failure.underlying as? VariationalInferenceError
+                        == .budgetSpentOnStart(evaluations: mode.evaluations, budget: mode.evaluations))
+                #expect(failure.lastGood.mean == mode.point && failure.gradientEvaluations == mode.evaluations)
+                #expect(String(describing: failure).contains("raise maxGradientEvaluations"))
+            }
             var unused = Xoshiro256StarStar(seed: 3)
             #expect(throws: VariationalInferenceError.self) { try automatic.initialState(dimension: 6, using: &unused) }
             return result.approximation
@@ -106,6 +119,15 @@ struct RosenbrockModel: LogDensityModel {
         let adam = try Adam(schedule: .constant(0.01))
         _ = try compare(try ADVILowRank(rank: 2, batchSize: 8, optimizer: adam, initialization: .mode(search))) {
             try ADVILowRank(rank: 2, batchSize: 8, optimizer: adam, initialization: $0)
+        }
+
+        var generator = Xoshiro256StarStar(seed: 4)
+        let oneStep = try PatchedBaM(rank: 2, batchSize: 8, schedule: schedule, initialization: .mode(try ModeSearch(maxIterations: 1)))
+        let unconverged = try fit(oneStep, model: model, using: &generator, options: FitOptions(maxIterations: 3))
+        #expect(unconverged.modeSearch?.converged == false && unconverged.iterations == 3)
+        #expect(throws: ModelError.self, "the model's error at the origin") {
+            try fit(try PatchedBaM(rank: 1, batchSize: 4, initialization: .mode(search)), model: RosenbrockModel(wall: -1),
+                    using: &generator, options: FitOptions(maxIterations: 3))
         }
     }
 

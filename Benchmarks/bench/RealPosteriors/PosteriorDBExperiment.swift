@@ -216,7 +216,7 @@ private func comparison(_ groups: [[PosteriorDBRow]]) -> String {
     }
     var text = "\n### pBaM against the best ADVI\n\n"
     text += "z₀ = the median z of q = p itself (reference bulk ESS and scoring draws); "
-        + "\"within z₀\" = both medians below 2·z₀, a tie the reference cannot resolve.\n\n"
+        + "\"within 2·z₀\" = both medians below 2·z₀, a tie the reference cannot resolve.\n\n"
     text += "| posterior | D | pBaM setting | pBaM z | best ADVI z | best ADVI | z₀ | verdict |\n|---|---|---|---|---|---|---|---|\n"
     var posteriors = [String]()
     for group in groups { if let p = group.first?.posterior, !posteriors.contains(p) { posteriors.append(p) } }
@@ -231,18 +231,23 @@ private func comparison(_ groups: [[PosteriorDBRow]]) -> String {
             let z = medianZ(pbam)
             let floor = median(pbam.map(\.exactMedianZ).filter { !$0.isNaN })
             let tie = max(z, bestZ) < 2 * floor
-            let verdict = (z <= bestZ ? "ahead" : "behind") + (tie ? ", within z₀" : "")
-            if !first.setting.contains("then") {
-                compared += 1
-                ahead += z <= bestZ ? 1 : 0
-                ties += tie ? 1 : 0
+            let verdict: String
+            if z.isFinite && bestZ.isFinite {
+                verdict = (z <= bestZ ? "ahead" : "behind") + (tie ? ", within 2·z₀" : "")
+                if !first.setting.contains("then") {
+                    compared += 1
+                    ahead += z <= bestZ ? 1 : 0
+                    ties += tie ? 1 : 0
+                }
+            } else {
+                verdict = z.isFinite ? "every ADVI fit failed" : "every pBaM fit failed"
             }
             text += "| \(first.posterior) | \(first.dimension) | \(first.setting) | " + String(format: "%.3g | %.3g", z, bestZ)
                 + " | \(reference.algorithm) \(reference.setting) | " + String(format: "%.2g", floor) + " | \(verdict) |\n"
         }
     }
-    text += "\npBaM at its defaults is at most the best ADVI's median z on \(ahead) of \(compared) posteriors; "
-        + "on \(ties) of them both are within z₀.\n"
+    text += "\npBaM at its defaults is at most the best ADVI's median z on \(ahead) of \(compared) posteriors "
+        + "with fits that did not all fail; on \(ties) of the \(compared) both medians are within 2·z₀.\n"
     return text
 }
 

@@ -68,14 +68,13 @@ public struct ADVILowRank: VariationalAlgorithm {
     }
 
     /// The starting state for `model`, as ``initialState(dimension:using:)`` gives it, except that a
-    /// `.mode` initialization runs its ``ModeSearch`` on `model` first; returns the search's score
-    /// evaluations (0 for the other starts). What ``fit(_:model:using:options:from:)`` calls.
+    /// `.mode` initialization runs its ``ModeSearch`` on `model` first and returns it (nil for the
+    /// other starts). What ``fit(_:model:using:options:from:)`` calls.
     /// - Throws: what ``initialState(dimension:using:)`` throws, and the search's errors.
     public func initialState<Model: LogDensityModel>(for model: Model, using generator: inout Xoshiro256StarStar) throws
-        -> (state: ADVILowRankState, gradientEvaluations: Int) {
-        let (q, evaluations) = try initialization.approximation(for: model, rank: rank, psiFloor: psiFloor,
-                                                                using: &generator)
-        return (ADVILowRankState(approximation: q, batchSize: batchSize), evaluations)
+        -> (state: ADVILowRankState, modeSearch: ModeSearchResult?) {
+        let (q, search) = try initialization.approximation(for: model, rank: rank, psiFloor: psiFloor, using: &generator)
+        return (ADVILowRankState(approximation: q, batchSize: batchSize), search)
     }
 
     /// The floor of a random start's ψ: 1e-12 for the log-variance parameterization, else its clamp.

@@ -27,6 +27,9 @@ public struct FitResult<Algorithm: VariationalAlgorithm> {
     public var diagnostics: ImportanceDiagnostics?
     /// Seconds spent in that check.
     public var diagnosticSeconds: Double
+    /// The mode search of a ``LowRankInitialization/mode(_:)`` start (the point it reached, its
+    /// evaluations, whether it converged); nil for every other start and for a warm start.
+    public var modeSearch: ModeSearchResult?
     /// Every iteration's record, when `FitOptions.recordTrace` is set; empty otherwise.
     public var trace: [IterationInfo]
 }
@@ -86,16 +89,17 @@ public struct FitFailure<Approximation: GaussianApproximation>: AnyFitFailure {
 ///   - generator: every random draw of the fit comes from it; the same seed gives a bit-identical fit.
 ///   - options: the budgets, the stopping rule, the callback and the end-of-fit checks.
 ///   - state: a state from an earlier fit to continue from (warm start); nil starts afresh from
-///     `algorithm.initialState(for:using:)`. A start that spends score evaluations (a
-///     ``LowRankInitialization/mode(_:)`` search) counts them, and its seconds, in the result and in
-///     `options.maxGradientEvaluations`; a search that uses up that budget returns its start with
-///     no iteration run.
+///     `algorithm.initialState(for:using:)`. A ``LowRankInitialization/mode(_:)`` start's search
+///     counts its score evaluations and seconds in the result and in `options.maxGradientEvaluations`.
 /// - Throws: ``VariationalInferenceError`` for bad options or a model of the wrong dimension;
 ///   ``FitFailure`` (with the last good approximation) when an iteration fails for good, with
 ///   `VariationalInferenceError.noAcceptedSteps` when the fit ran iterations and every one of them
 ///   was reverted (a fit that changed nothing is not reported as a success), and with
 ///   `.nonFiniteScore` when the first iteration of a fresh fit (no `state`) met a non-finite score
-///   (later ones revert the step, within `maxBadUpdates`).
+///   (later ones revert the step, within `maxBadUpdates`), and with `.budgetSpentOnStart` (the
+///   start as `lastGood`) when a mode search used the whole evaluation budget; a mode search's own
+///   errors as ``ModeSearch/run(_:from:)`` throws them (the model's error at the origin,
+///   `.nonFinite` when log p or its gradient there is not finite).
 public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     _ algorithm: Algorithm, model: Model, using generator: inout Xoshiro256StarStar, options: FitOptions,
     from state: Algorithm.State? = nil
@@ -115,12 +119,13 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
     let clock = ContinuousClock()
     let started = clock.now
     var current: Algorithm.State
-    var startEvaluations = 0
+    var modeSearch: ModeSearchResult?
     if let state {
         current = state
     } else {
-        (current, startEvaluations) = try algorithm.initialState(for: model, using: &generator)
+        (current, modeSearch) = try algorithm.initialState(for: model, using: &generator)
     }
+    let startEvaluations = modeSearch?.evaluations ?? 0
     let watchesParameters = options.stoppingRule?.criterion == .parameterChange
     var previous: (mean: [Double], variances: [Double])?
     do {
@@ -144,7 +149,7 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         var warnings = monitor.warnings
         var diagnostics: ImportanceDiagnostics?
         let checkStarted = clock.now
-        if options.diagnosticDraws > 0 && (iterations > 0 || startEvaluations > 0) {
+        if options.diagnosticDraws > 0 && iterations > 0 {
             do {
                 // A stream of its own, seeded from a copy of the caller's generator: the caller's
                 // generator is left where the last iteration left it, so a saved generator resumes
@@ -164,12 +169,20 @@ public func fit<Algorithm: VariationalAlgorithm, Model: LogDensityModel>(
         return FitResult(state: current, approximation: approximation, iterations: iterations,
                          gradientEvaluations: evaluations, stopReason: reason, elapsedSeconds: seconds,
                          acceptedSteps: accepted, revertedSteps: reverted, retries: retries, warnings: warnings,
-                         diagnostics: diagnostics, diagnosticSeconds: (clock.now - checkStarted).inSeconds, trace: trace)
+                         diagnostics: diagnostics, diagnosticSeconds: (clock.now - checkStarted).inSeconds,
+                         modeSearch: modeSearch, trace: trace)
     }
 
     while true {
         if let n = options.maxIterations, iterations >= n { return try result(.iterationBudget) }
-        if let n = options.maxGradientEvaluations, evaluations >= n { return try result(.gradientBudget) }
+        if let n = options.maxGradientEvaluations, evaluations >= n {
+            guard iterations > 0 || startEvaluations == 0 else {
+                throw FitFailure(underlying: VariationalInferenceError.budgetSpentOnStart(evaluations: startEvaluations, budget: n),
+                                 lastGood: algorithm.approximation(of: current), iterations: 0,
+                                 gradientEvaluations: startEvaluations)
+            }
+            return try result(.gradientBudget)
+        }
         let report: StepReport
         do {
             report = try algorithm.step(&current, model: model, using: &generator)

@@ -84,7 +84,7 @@ public struct StoppingRule: Sendable, Equatable {
 public struct IterationInfo: Sendable, Equatable {
     /// The 0-based iteration of this fit call.
     public var iteration: Int
-    /// Cumulative score evaluations of this fit call, retries included.
+    /// Cumulative score evaluations of this fit call, retries and a `.mode` start's search included.
     public var gradientEvaluations: Int
     /// The learning rate the iteration used.
     public var learningRate: Double

@@ -52,8 +52,9 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
                 + "the fit is not approaching p; try a smaller learning rate or a larger batch"
         case .fisherDivergenceHigh(let late):
             return "the relative Fisher divergence is \(rounded(late, 3)) at the end (> 0.25): q's score misses more "
-                + "than a quarter of p's; check the gradient, fit longer, start at the mode (initialization: "
-                + ".mode(try ModeSearch())) when D is much larger than B, or use a richer family (a larger K)"
+                + "than a quarter of p's; check the gradient, fit longer, start at the mode (ModeSearch; for pBaM and "
+                + "ADVI-LR initialization: .mode(try ModeSearch())) when D is much larger than B, or use a richer family "
+                + "(a larger K)"
         case .manyRevertedSteps(let reverted, let iterations):
             return "\(reverted) of \(iterations) iterations were reverted; lower the learning rate or check the scores"
         case .patchAtCap(let iterations):
@@ -63,7 +64,7 @@ public enum FitWarning: Sendable, Equatable, CustomStringConvertible {
         case .learningRateDecayed(let lambda, let late):
             return "λ_t decayed to \(rounded(lambda, 3)) while the relative Fisher divergence is still \(rounded(late, 3)): "
                 + "the fit may have stalled far from p; continue from its state with a constant λ "
-                + "(schedule: .constant(1e4)) or a slower decay, or start at the mode (initialization: .mode(try ModeSearch()))"
+                + "(schedule: .constant(1e4)) or a slower decay, or start at the mode (ModeSearch; for pBaM initialization: .mode(try ModeSearch()))"
         case .learningRateStillLarge(let lambda, let late):
             return "λ_t is still \(rounded(lambda, 3)) at the end while the relative Fisher divergence is \(rounded(late, 3)): "
                 + "the last step moved q at least half way to one batch's match, so q carries that batch's noise; "

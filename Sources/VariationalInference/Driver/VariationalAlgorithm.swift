@@ -17,13 +17,13 @@ public protocol VariationalAlgorithm {
     /// - Throws: `VariationalInferenceError.invalidArgument` when the settings do not fit `dimension`.
     func initialState(dimension: Int, using generator: inout Xoshiro256StarStar) throws -> State
 
-    /// The starting state for `model`, and the score evaluations spent finding it: what
+    /// The starting state for `model`, and the mode search that found it, if one ran: what
     /// ``fit(_:model:using:options:from:)`` starts a fresh fit from. The default is
-    /// `initialState(dimension: model.dimension, using:)` with no evaluations; pBaM and ADVI-LR
-    /// with ``LowRankInitialization/mode(_:)`` run their ``ModeSearch`` on `model` here.
+    /// `initialState(dimension: model.dimension, using:)` with no search; pBaM and ADVI-LR with
+    /// ``LowRankInitialization/mode(_:)`` run their ``ModeSearch`` on `model` here.
     /// - Throws: what `initialState(dimension:using:)` throws, and the search's errors.
     func initialState<Model: LogDensityModel>(for model: Model, using generator: inout Xoshiro256StarStar) throws
-        -> (state: State, gradientEvaluations: Int)
+        -> (state: State, modeSearch: ModeSearchResult?)
 
     /// One iteration: draws a batch, evaluates its scores with `model` and updates `state`.
     func step<Model: LogDensityModel>(_ state: inout State, model: Model,
@@ -34,11 +34,11 @@ public protocol VariationalAlgorithm {
 }
 
 extension VariationalAlgorithm {
-    /// `initialState(dimension: model.dimension, using:)`, found with no score evaluations.
+    /// `initialState(dimension: model.dimension, using:)`, found with no mode search.
     /// - Throws: what `initialState(dimension:using:)` throws.
     public func initialState<Model: LogDensityModel>(for model: Model, using generator: inout Xoshiro256StarStar) throws
-        -> (state: State, gradientEvaluations: Int) {
-        (try initialState(dimension: model.dimension, using: &generator), 0)
+        -> (state: State, modeSearch: ModeSearchResult?) {
+        (try initialState(dimension: model.dimension, using: &generator), nil)
     }
 }
 

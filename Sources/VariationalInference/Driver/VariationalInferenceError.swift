@@ -15,6 +15,9 @@ public enum VariationalInferenceError: Error, Equatable, Sendable {
     /// non-finite score at draws from the start: a bug in the gradient, or a start far outside the
     /// region where the model is finite.
     case nonFiniteScore(NonFiniteScore, iteration: Int)
+    /// A ``LowRankInitialization/mode(_:)`` start's search spent `evaluations` score evaluations,
+    /// all of the fit's `budget`, so no iteration ran.
+    case budgetSpentOnStart(evaluations: Int, budget: Int)
 }
 
 extension VariationalInferenceError: CustomStringConvertible {
@@ -33,6 +36,9 @@ extension VariationalInferenceError: CustomStringConvertible {
         case .nonFiniteScore(let location, let iteration):
             return "non-finite model score in iteration \(iteration): \(location); check the gradient "
                 + "(GradientCheck) at the start's draws, or start where the model is finite"
+        case .budgetSpentOnStart(let evaluations, let budget):
+            return "the mode search spent \(evaluations) score evaluations, the whole budget of \(budget), so no "
+                + "iteration ran; raise maxGradientEvaluations or lower ModeSearch's maxIterations"
         }
     }
 }

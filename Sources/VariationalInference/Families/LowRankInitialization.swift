@@ -9,14 +9,17 @@ public enum LowRankInitialization: Sendable {
     /// A given approximation.
     case given(LowRankGaussian)
     /// The mode of the model being fitted: ``fit(_:model:using:options:from:)`` runs the search on
-    /// it, then starts from ``ModeSearchResult/lowRankStart(rank:using:)`` (ψ and Λ drawn from the
-    /// fit's generator), the same start as `.given(search.run(model).lowRankStart(rank: K, using:
-    /// &generator))` made by hand. The search's log-density-and-gradient evaluations count in the
-    /// fit's ``FitResult/gradientEvaluations`` and its budget, and its seconds in
-    /// ``FitResult/elapsedSeconds``. The remedy when B ≪ D and the default start's unit-scale
-    /// variances are far wider than the posterior's (``FitWarning/fisherDivergenceHigh(late:)``), or
-    /// when the posterior sits far from 0. Costs what the search costs (about `maxIterations`
-    /// evaluations at most, O(mD) flops each beyond the model's).
+    /// it from the origin, then starts from ``ModeSearchResult/lowRankStart(rank:using:)`` (ψ and Λ
+    /// drawn from the fit's generator, ψ floored as a random start's is), the same start as
+    /// `.given(search.run(model).lowRankStart(rank: K, using: &generator))` made by hand. The
+    /// search's log-density-and-gradient evaluations count in the fit's
+    /// ``FitResult/gradientEvaluations`` and its budget, its seconds in ``FitResult/elapsedSeconds``,
+    /// and the search itself (where it stopped, whether it converged) is ``FitResult/modeSearch``:
+    /// an unconverged search still gives the start, the best point it reached. The remedy when
+    /// B ≪ D and the default start's unit-scale variances are far wider than the posterior's
+    /// (``FitWarning/fisherDivergenceHigh(late:)``), or when the posterior sits far from 0. Costs
+    /// what the search costs: usually one or two evaluations per L-BFGS iteration, at most
+    /// 60·`maxIterations` + 1, plus O(mD) flops each and 2mD doubles for memory m.
     case mode(ModeSearch)
 
     /// Throws unless a random scale is finite and > 0 and a given start has rank K.
@@ -31,19 +34,22 @@ public enum LowRankInitialization: Sendable {
         }
     }
 
-    /// The starting approximation for `model` with rank K, and the score evaluations spent on it
-    /// (the search's for `.mode`, else 0).
-    /// - Throws: what ``approximation(dimension:rank:psiFloor:using:)`` throws; for `.mode`, the
-    ///   search's errors and `.invalidArgument` when K is outside 1..<D.
+    /// The starting approximation for `model` with rank K, and for `.mode` the search that found it.
+    /// - Throws: what ``approximation(dimension:rank:psiFloor:using:)`` throws; for `.mode`,
+    ///   `.invalidArgument` when K is outside 1..<D and what ``ModeSearch/run(_:from:)`` throws (the
+    ///   model's error at the origin, `.nonFinite` when log p or its gradient there is not finite).
     func approximation<Model: LogDensityModel>(for model: Model, rank: Int, psiFloor: Double,
                                                using generator: inout Xoshiro256StarStar) throws
-        -> (start: LowRankGaussian, gradientEvaluations: Int) {
+        -> (start: LowRankGaussian, modeSearch: ModeSearchResult?) {
         guard case .mode(let search) = self else {
-            return (try approximation(dimension: model.dimension, rank: rank, psiFloor: psiFloor, using: &generator), 0)
+            return (try approximation(dimension: model.dimension, rank: rank, psiFloor: psiFloor, using: &generator), nil)
         }
         try require(rank < model.dimension, "rank K = \(rank) must be < dimension D = \(model.dimension)")
         let mode = try search.run(model)
-        return (try mode.lowRankStart(rank: rank, using: &generator), mode.evaluations)
+        let start = try mode.lowRankStart(rank: rank, using: &generator)
+        guard start.psi.contains(where: { $0 < psiFloor }) else { return (start, mode) }
+        return (try LowRankGaussian(mean: start.mean, psi: start.psi.map { Swift.max($0, psiFloor) }, lambda: start.lambda),
+                mode)
     }
 
     /// The starting approximation in dimension D with rank K; ψ is floored at `psiFloor`.

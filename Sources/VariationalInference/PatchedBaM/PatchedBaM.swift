@@ -86,15 +86,15 @@ public struct PatchedBaM: VariationalAlgorithm {
     }
 
     /// The starting state for `model`, as ``initialState(dimension:using:)`` gives it, except that a
-    /// `.mode` initialization runs its ``ModeSearch`` on `model` first; returns the search's score
-    /// evaluations (0 for the other starts). What ``fit(_:model:using:options:from:)`` calls.
+    /// `.mode` initialization runs its ``ModeSearch`` on `model` first and returns it (nil for the
+    /// other starts). What ``fit(_:model:using:options:from:)`` calls.
     /// - Throws: what ``initialState(dimension:using:)`` throws, and the search's errors.
     public func initialState<Model: LogDensityModel>(for model: Model, using generator: inout Xoshiro256StarStar) throws
-        -> (state: PatchedBaMState, gradientEvaluations: Int) {
+        -> (state: PatchedBaMState, modeSearch: ModeSearchResult?) {
         try requireWorkspace(dimension: model.dimension)
-        let (start, evaluations) = try initialization.approximation(for: model, rank: rank, psiFloor: patch.jitter,
-                                                                    using: &generator)
-        return (state(startingAt: start), evaluations)
+        let (start, search) = try initialization.approximation(for: model, rank: rank, psiFloor: patch.jitter,
+                                                               using: &generator)
+        return (state(startingAt: start), search)
     }
 
     /// Throws unless D fits BLAS's 32-bit sizes and the workspace's D·(K + 2B + 2) doubles do not overflow.
